@@ -48,6 +48,11 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     server: _Server
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body are separate writes: without this, Nagle + delayed ACK stall each response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
@@ -190,7 +195,10 @@ class EmulatorServer:
     def start(self) -> EmulatorServer:
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._server.serve_forever, name="emulator-server", daemon=True
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="emulator-server",
+                daemon=True,
             )
             self._thread.start()
         return self

@@ -43,6 +43,7 @@ class CampaignStore:
         self.registries = Registries.defaults()
         self.data_path = Path(data_path) if data_path is not None else None
         self.loaded_from_disk = False
+        self._last_created: int | None = None
         if self.data_path is not None and self.data_path.exists() and self.data_path.stat().st_size > 0:
             self._load(self.data_path)
             self.loaded_from_disk = True
@@ -62,13 +63,17 @@ class CampaignStore:
         return "cid-" + str(uuid.uuid4())
 
     def stamp(self, doc: Doc, *, created: bool = False) -> str:
-        """Set ``updatedAt`` (and ``createdAt`` if ``created``) to now, strictly after the previous value."""
+        """Set ``updatedAt`` (and ``createdAt`` if ``created``) to now, strictly after the previous value.
+
+        ``updatedAt`` is strictly increasing per campaign, ``createdAt`` across the store.
+        """
         now = self.clock.now_ms()
-        previous = parse_iso_ms(str(doc.get("updatedAt", ""))) if not created else None
+        previous = self._last_created if created else parse_iso_ms(str(doc.get("updatedAt", "")))
         if previous is not None and now <= previous:
             now = previous + 1
         text = iso_ms(now)
         if created:
+            self._last_created = now  # creation order is total: list's default sort follows it
             doc["createdAt"] = text
         doc["updatedAt"] = text
         return text
@@ -164,4 +169,6 @@ class CampaignStore:
             str(acc): {str(cid): dict(doc) for cid, doc in docs.items()} for acc, docs in accounts.items()
         }
         self.registries = Registries.from_json(payload.get("registries") or {})
+        created = [parse_iso_ms(str(doc.get("createdAt"))) for docs in self.accounts.values() for doc in docs.values()]
+        self._last_created = max((c for c in created if c is not None), default=None)
         log.info("loaded %d campaign(s) from %s", sum(len(d) for d in self.accounts.values()), path)

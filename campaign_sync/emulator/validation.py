@@ -221,6 +221,8 @@ def _schedule(check: _Checker, body: dict[str, Any]) -> dict[str, Any]:
 def _sms_content(check: _Checker, body: dict[str, Any], doc: Doc) -> None:
     fmt = check.choice(body, "format", "format", FORMATS)
     doc["format"] = fmt
+    if fmt is None:
+        return  # the content rules depend on the format
     if fmt == "advanced":
         flow = check.text(body, "experienceFlowName", "experienceFlowName", required=True)
         if flow is not None:

@@ -1,0 +1,171 @@
+"""``getAllCampaignDetails``: item shapes per type, paging, filters and sorting (reference §3.2, §5.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import (
+    ACCOUNT,
+    Kore,
+    errors,
+    sms_advanced,
+    sms_simple,
+    voice_agentless,
+    voice_preview,
+    voice_progressive,
+)
+
+
+def _seed(kore: Kore, *bodies: dict[str, Any]) -> dict[str, str]:
+    ids: dict[str, str] = kore.control(
+        "POST", "seed", params={"accountId": ACCOUNT}, json={"campaigns": list(bodies)}
+    )["ids"]
+    return ids
+
+
+def test_sms_items_use_id_and_carry_no_dialing_strategy(kore: Kore) -> None:
+    cid = kore.create_ok(sms_simple())["_id"]
+    payload = kore.list(type="sms").json()
+    assert payload["message"] == "Campaign  retrieved successfully"
+    item = payload["data"]["results"][0]
+    assert item["id"] == cid and "_id" not in item
+    assert "dialingStrategy" not in item and "lname" not in item
+    assert item["totalMessagesSent"] == 0
+    assert item["campaignExecutionType"] == "NORMAL"
+    assert "campaignInstanceId" not in item and "campaignInstanceUpdatedAt" not in item
+    assert item["message"] == {"message": "WW91ciBiaWxsIGlzIGR1ZQ%3D%3D"}
+    assert item["schedule"] == {"isSchedulingEnabled": False, "isRecurrenceEnabled": False}
+
+
+def test_sms_items_carry_the_instance_after_a_run(kore: Kore) -> None:
+    cid = kore.create_ok(sms_advanced())["_id"]
+    kore.start_sms(cid)
+    item = kore.list_data(type="sms")["results"][0]
+    assert item["campaignInstanceId"].startswith("cid-")
+    assert item["campaignInstanceUpdatedAt"]
+    assert item["experienceFlow"].startswith("cf-") and "message" not in item
+
+
+def test_voice_items_use_underscore_id_and_show_the_connection(kore: Kore) -> None:
+    agentless = kore.create_ok(voice_agentless())["id"]
+    progressive = kore.create_ok(voice_progressive())["id"]
+    preview = kore.create_ok(voice_preview())["id"]
+    items = {item["_id"]: item for item in kore.list_data(type="voice", limit=50)["results"]}
+    assert set(items) == {agentless, progressive, preview}
+    assert items[agentless]["connection"] == "Voice Flow 2", "Agentless: the flow's name"
+    assert items[agentless]["experienceFlow"].startswith("cf-")
+    assert items[progressive]["connection"] == "Default Queue"
+    assert items[preview]["connection"] == "Support Queue"
+    assert "experienceFlow" not in items[progressive]
+    for item in items.values():
+        assert "id" not in item and "queue_name" not in item
+        assert item["schedule"] == {"isSchedulingEnabled": False}
+        assert item["isFiltersEnabled"] is False
+
+
+def test_list_only_returns_the_requested_type(kore: Kore) -> None:
+    kore.create_ok(sms_advanced())
+    kore.create_ok(voice_agentless())
+    assert kore.list_data(type="sms")["totalResults"] == 1
+    assert kore.list_data(type="voice")["totalResults"] == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [({}, "type is required"), ({"type": "email"}, "type must be one of sms, voice")],
+)
+def test_type_is_required(kore: Kore, body: dict[str, Any], message: str) -> None:
+    response = kore.list(**body)
+    assert response.status_code == 400
+    assert errors(response) == [message]
+
+
+def test_default_limit_is_10_with_paging_fields(kore: Kore) -> None:
+    _seed(kore, *(sms_advanced(f"Campaign {i:02d}") for i in range(12)))
+    data = kore.list_data(type="sms")
+    assert [len(data["results"]), data["skip"], data["limit"]] == [10, 0, 10]
+    assert data["hasMore"] is True and data["totalPages"] == 2 and data["totalResults"] == 12
+    last = kore.list_data(type="sms", skip=10)
+    assert len(last["results"]) == 2 and last["hasMore"] is False
+
+
+def test_skip_wins_over_page_and_page_alone_works(kore: Kore) -> None:
+    _seed(kore, *(sms_advanced(f"Campaign {i:02d}") for i in range(5)))
+    names = lambda data: [r["name"] for r in data["results"]]  # noqa: E731
+    assert names(kore.list_data(type="sms", skip=1, page=3, limit=2)) == ["Campaign 01", "Campaign 02"]
+    assert names(kore.list_data(type="sms", page=3, limit=2)) == ["Campaign 04"]
+    assert names(kore.list_data(type="sms", skip="", page="", limit=2)) == ["Campaign 00", "Campaign 01"]
+
+
+def test_limit_is_capped_at_100(kore: Kore) -> None:
+    assert kore.list_data(type="sms", limit=500)["limit"] == 100
+
+
+def test_documented_sample_limits_of_two(kore: Kore) -> None:
+    _seed(kore, *(sms_advanced(f"Campaign {i}") for i in range(8)))
+    data = kore.list_data(type="sms", skip=0, page=1, limit=2)
+    assert data["totalPages"] == 4 and data["hasMore"] is True
+
+
+def test_default_order_is_creation_order_and_sort_by_applies(kore: Kore) -> None:
+    for name in ("bravo", "Alpha", "charlie"):
+        kore.create_ok(sms_advanced(name))
+    names = lambda **body: [r["name"] for r in kore.list_data(type="sms", **body)["results"]]  # noqa: E731
+    assert names() == ["bravo", "Alpha", "charlie"]
+    assert names(sortBy={"createdAt": "desc"}) == ["charlie", "Alpha", "bravo"]
+    assert names(sortBy={"name": "asc"}) == ["Alpha", "bravo", "charlie"]
+    assert names(sortBy={"name": "desc"}) == ["charlie", "bravo", "Alpha"]
+    response = kore.list(type="sms", sortBy={"name": "up"})
+    assert response.status_code == 400 and errors(response) == ["sortBy.name must be asc or desc"]
+
+
+def test_updated_at_sort_follows_the_last_write(kore: Kore) -> None:
+    first = sms_advanced("first")
+    cid = kore.create_ok(first)["_id"]
+    kore.create_ok(sms_advanced("second"))
+    kore.put(cid, dict(first, description="touched"))
+    results = kore.list_data(type="sms", sortBy={"updatedAt": "desc"})["results"]
+    assert [r["name"] for r in results] == ["first", "second"]
+
+
+def test_status_and_priority_filters(kore: Kore) -> None:
+    ids = _seed(
+        kore,
+        dict(sms_advanced("ready five")),
+        dict(sms_advanced("stopped three", priority="3"), status="Stopped"),
+        dict(sms_advanced("active three", priority=3), status="Active"),
+    )
+    names = lambda **filters: sorted(
+        r["name"] for r in kore.list_data(type="sms", filters=filters)["results"]
+    )  # noqa: E731
+    assert names(status=["Stopped", "Active"]) == ["active three", "stopped three"]
+    assert names(priority=[3]) == ["active three", "stopped three"]
+    assert names(priority=[5], status=["Ready"]) == ["ready five"]
+    assert names(status=[]) == sorted(ids)
+
+
+def test_dialing_mode_filter_applies_to_voice_and_is_ignored_for_sms(kore: Kore) -> None:
+    _seed(kore, voice_agentless(), voice_progressive(), voice_preview(), sms_advanced())
+    voice = kore.list_data(type="voice", filters={"dialingMode": ["Progressive", "Preview"]})
+    assert sorted(r["dialingMode"] for r in voice["results"]) == ["Preview", "Progressive"]
+    sms = kore.list_data(type="sms", filters={"dialingMode": ["Progressive"]})
+    assert sms["totalResults"] == 1, (
+        "the documented SMS sample sends dialingMode; it must not hide everything"
+    )
+
+
+def test_start_and_end_dates_bound_created_at(kore: Kore) -> None:
+    old = kore.create_ok(sms_advanced("old"))
+    kore.advance(3600)
+    new = kore.create_ok(sms_advanced("new"))
+    names = lambda **body: [r["name"] for r in kore.list_data(type="sms", **body)["results"]]  # noqa: E731
+    assert names(startDate=new["createdAt"]) == ["new"]
+    assert names(endDate=old["createdAt"]) == ["old"]
+    response = kore.list(type="sms", startDate="yesterday")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("body", [{"skip": -1}, {"limit": "ten"}, {"page": 0}, {"limit": 0}])
+def test_bad_paging_values_are_rejected(kore: Kore, body: dict[str, Any]) -> None:
+    assert kore.list(type="sms", **body).status_code == 400
