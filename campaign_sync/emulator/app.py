@@ -266,7 +266,10 @@ def _send_slowly(
     response: Response, start_response: StartResponse, chunks: int, interval: float
 ) -> Iterator[bytes]:
     start_response(response.status_line, _headers(response))
-    body = response.body
+    return _drip(response.body, chunks, interval)
+
+
+def _drip(body: bytes, chunks: int, interval: float) -> Iterator[bytes]:
     size = max(1, -(-len(body) // chunks))
     for index, offset in enumerate(range(0, max(len(body), 1), size)):
         if index:

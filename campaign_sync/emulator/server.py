@@ -9,6 +9,7 @@ are written and flushed one by one.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import logging
 import os
 import signal
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import FrameType, TracebackType
 from typing import Any
+from urllib.parse import unquote
 
 from .app import ABORT_KEY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, EmulatorApp, create_app
 from .store import DEFAULT_ACCOUNT_ID
@@ -58,7 +60,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _run(self) -> None:
         raw_path, _, query = self.path.partition("?")
-        from urllib.parse import unquote
 
         dropped = False
 
@@ -108,6 +109,10 @@ class _Handler(BaseHTTPRequestHandler):
         if dropped:
             self._reset_connection()
             return
+        if not status_headers:  # a lazy app calls start_response when its first chunk is pulled
+            iterator = iter(result)
+            first = next(iterator, b"")
+            result = itertools.chain([first], iterator)
         self._write(status_headers[0], status_headers[1], result)
 
     def _write(self, status: str, headers: list[tuple[str, str]], result: Any) -> None:

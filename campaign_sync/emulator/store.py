@@ -169,6 +169,10 @@ class CampaignStore:
             str(acc): {str(cid): dict(doc) for cid, doc in docs.items()} for acc, docs in accounts.items()
         }
         self.registries = Registries.from_json(payload.get("registries") or {})
-        created = [parse_iso_ms(str(doc.get("createdAt"))) for docs in self.accounts.values() for doc in docs.values()]
+        created = [
+            parse_iso_ms(str(doc.get("createdAt")))
+            for docs in self.accounts.values()
+            for doc in docs.values()
+        ]
         self._last_created = max((c for c in created if c is not None), default=None)
         log.info("loaded %d campaign(s) from %s", sum(len(d) for d in self.accounts.values()), path)

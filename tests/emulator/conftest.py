@@ -6,6 +6,7 @@ through ``httpx.WSGITransport``. Time is moved with the ``clockOffset`` setting,
 
 from __future__ import annotations
 
+import builtins
 import copy
 import time
 import uuid
@@ -209,8 +210,8 @@ class Kore:
         offset = self.control("GET", "settings")["clockOffset"]
         self.control("PUT", "settings", json={"clockOffset": offset + seconds})
 
-    def journal(self) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = self.control("GET", "journal")["entries"]
+    def journal(self) -> builtins.list[dict[str, Any]]:
+        entries: builtins.list[dict[str, Any]] = self.control("GET", "journal")["entries"]
         return entries
 
     def fault(self, **spec: Any) -> str:

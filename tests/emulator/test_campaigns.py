@@ -77,14 +77,16 @@ def test_documented_advanced_sms_sample_round_trips_with_the_sample_shape(kore: 
     assert data["schedule"] == {"isSchedulingEnabled": False}
     assert re.match(r"^cf-[0-9a-f-]{36}$", data["experienceFlow"])
     assert re.match(r"^cd-[0-9a-f-]{36}$", data["_id"])
-    assert ISO_MS.match(data["createdAt"]) and data["createdAt"] == data["updatedAt"]
+    assert ISO_MS.match(data["createdAt"])
+    assert data["createdAt"] == data["updatedAt"]
     assert data["dialingStrategy"] == sms_advanced()["dialingStrategy"]
 
     fetched = kore.get(data["_id"]).json()
     assert fetched["message"] == "Campaign Sample 1212 retrieved successfully"
     assert list(fetched["data"]) == SAMPLE_SMS_CREATE_KEYS
     assert fetched["data"]["schedule"] == {"isSchedulingEnabled": False, "isRecurrenceEnabled": False}
-    assert "experienceFlowName" not in fetched["data"] and "campaignType" not in fetched["data"]
+    assert "experienceFlowName" not in fetched["data"]
+    assert "campaignType" not in fetched["data"]
 
 
 def test_sms_message_is_stored_exactly_as_sent(kore: Kore) -> None:
@@ -109,7 +111,8 @@ def test_voice_create_answers_id_and_preparing_then_get_shows_id_and_ready(kore:
     assert list(data) == SAMPLE_VOICE_CREATE_KEYS
     assert data["status"] == "Preparing"
     assert data["enableMachineDetect"] is False
-    assert "_id" not in data and "schedule" not in data
+    assert "_id" not in data
+    assert "schedule" not in data
     cid = data["id"]
     assert re.match(r"^cd-[0-9a-f]{7}-", cid)
 
@@ -117,7 +120,8 @@ def test_voice_create_answers_id_and_preparing_then_get_shows_id_and_ready(kore:
     kore.advance(6)  # preparing_seconds is 5 in the fixture
     fetched = kore.get_data(cid)
     assert fetched["status"] == "Ready"
-    assert fetched["_id"] == cid and "id" not in fetched
+    assert fetched["_id"] == cid
+    assert "id" not in fetched
     assert fetched["updatedAt"] == data["updatedAt"], "Preparing -> Ready must not bump updatedAt"
 
 
@@ -128,7 +132,8 @@ def test_voice_documents_reorder_days_add_mappings_and_dnc_id(kore: Kore) -> Non
     assert list(hours) == ["frequency", "days", "timezone"]
     assert [list(day) for day in hours["days"]] == [["start", "end", "day"]]
     assert data["dialingStrategy"]["useSystemMappings"] is False
-    assert re.match(r"^cl-", data["dncLists"]["id"]) and data["dncLists"]["name"] == "DNC CL Dec 4"
+    assert re.match(r"^cl-", data["dncLists"]["id"])
+    assert data["dncLists"]["name"] == "DNC CL Dec 4"
     assert data["isFiltersEnabled"] is False
     assert "enableMachineDetect" not in data
     assert re.match(r"^cf-", data["experienceFlow"])
@@ -145,7 +150,8 @@ def test_sms_documents_keep_day_order_and_echo_dnc_name_only(kore: Kore) -> None
 
 def test_queue_name_is_accepted_but_never_echoed(kore: Kore) -> None:
     created = kore.create(voice_progressive()).json()["data"]
-    assert "queue_name" not in created and "experienceFlow" not in created
+    assert "queue_name" not in created
+    assert "experienceFlow" not in created
     assert "enableMachineDetect" not in created
     data = kore.get_data(created["id"])
     assert "queue_name" not in data
@@ -173,9 +179,8 @@ def test_updated_at_moves_on_every_write_and_never_on_reads(kore: Kore) -> None:
         response = kore.put(cid, dict(body, description=description))
         assert response.status_code == 200, response.text
         stamps.append(response.json()["data"]["updatedAt"])
-    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps), (
-        "strictly increasing, even within 1 ms"
-    )
+    assert stamps == sorted(stamps)
+    assert len(set(stamps)) == len(stamps), "strictly increasing, even within 1 ms"
     assert all(ISO_MS.match(s) for s in stamps)
     before = kore.get_data(cid)
     kore.list(type="sms")
@@ -201,7 +206,8 @@ def test_voice_put_answers_with_a_top_level_id(kore: Kore) -> None:
     kore.advance(6)
     payload = kore.put(cid, dict(body, priority="3")).json()
     assert list(payload) == ["status", "message", "id", "data"]
-    assert payload["id"] == cid and payload["data"]["_id"] == cid
+    assert payload["id"] == cid
+    assert payload["data"]["_id"] == cid
     assert payload["data"]["priority"] == "3"
 
 
@@ -234,7 +240,8 @@ def test_put_changes_the_flow_id_when_the_flow_name_changes(kore: Kore) -> None:
     kore.advance(6)
     old = kore.get_data(cid)["experienceFlow"]
     new = kore.put(cid, dict(body, experienceFlowName="Voice Survey Flow")).json()["data"]["experienceFlow"]
-    assert new != old and new.startswith("cf-")
+    assert new != old
+    assert new.startswith("cf-")
 
 
 def test_voice_put_with_campaign_type_sms_in_the_query_is_accepted(kore: Kore) -> None:
@@ -319,10 +326,12 @@ def test_sms_start_and_stop_use_their_documented_paths_and_bodies(kore: Kore) ->
     started = kore.start_sms(cid)
     assert started.status_code == 200, started.text
     assert list(started.json()) == ["status", "message", "updatedAt"]
-    assert started.json()["status"] == "Active" and started.json()["message"] == "Campaign Started"
+    assert started.json()["status"] == "Active"
+    assert started.json()["message"] == "Campaign Started"
     stopped = kore.stop_sms(cid).json()
     assert list(stopped) == ["status", "message", "updatedAt", "campaignExecutionType"]
-    assert stopped["status"] == "Stopped" and stopped["campaignExecutionType"] == "NORMAL"
+    assert stopped["status"] == "Stopped"
+    assert stopped["campaignExecutionType"] == "NORMAL"
     assert kore.get_data(cid)["status"] == "Stopped"
 
 
@@ -368,7 +377,8 @@ def test_status_view_reports_the_campaign_state(kore: Kore) -> None:
         "data": {"id": cid, "status": "Ready", "name": "Interactive Support SMS"},
     }
     contacts = kore.request("POST", path, params={"view": "contacts"}, json={"page": 1, "limit": 100}).json()
-    assert contacts["data"]["results"] == [] and contacts["data"]["limit"] == 100
+    assert contacts["data"]["results"] == []
+    assert contacts["data"]["limit"] == 100
 
 
 def test_schedule_is_enabled_and_disabled_by_campaign_name(kore: Kore) -> None:
@@ -401,7 +411,8 @@ def test_schedule_is_enabled_and_disabled_by_campaign_name(kore: Kore) -> None:
 
 def test_unknown_paths_and_bad_json_get_the_error_envelope(kore: Kore) -> None:
     missing = kore.request("GET", "/campaign/api/v2/public/st-1/nothing-here")
-    assert missing.status_code == 404 and errors(missing)
+    assert missing.status_code == 404
+    assert errors(missing)
     bad = kore.request(
         "POST",
         kore.v2,

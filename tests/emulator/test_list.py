@@ -29,11 +29,14 @@ def test_sms_items_use_id_and_carry_no_dialing_strategy(kore: Kore) -> None:
     payload = kore.list(type="sms").json()
     assert payload["message"] == "Campaign  retrieved successfully"
     item = payload["data"]["results"][0]
-    assert item["id"] == cid and "_id" not in item
-    assert "dialingStrategy" not in item and "lname" not in item
+    assert item["id"] == cid
+    assert "_id" not in item
+    assert "dialingStrategy" not in item
+    assert "lname" not in item
     assert item["totalMessagesSent"] == 0
     assert item["campaignExecutionType"] == "NORMAL"
-    assert "campaignInstanceId" not in item and "campaignInstanceUpdatedAt" not in item
+    assert "campaignInstanceId" not in item
+    assert "campaignInstanceUpdatedAt" not in item
     assert item["message"] == {"message": "WW91ciBiaWxsIGlzIGR1ZQ%3D%3D"}
     assert item["schedule"] == {"isSchedulingEnabled": False, "isRecurrenceEnabled": False}
 
@@ -44,7 +47,8 @@ def test_sms_items_carry_the_instance_after_a_run(kore: Kore) -> None:
     item = kore.list_data(type="sms")["results"][0]
     assert item["campaignInstanceId"].startswith("cid-")
     assert item["campaignInstanceUpdatedAt"]
-    assert item["experienceFlow"].startswith("cf-") and "message" not in item
+    assert item["experienceFlow"].startswith("cf-")
+    assert "message" not in item
 
 
 def test_voice_items_use_underscore_id_and_show_the_connection(kore: Kore) -> None:
@@ -59,7 +63,8 @@ def test_voice_items_use_underscore_id_and_show_the_connection(kore: Kore) -> No
     assert items[preview]["connection"] == "Support Queue"
     assert "experienceFlow" not in items[progressive]
     for item in items.values():
-        assert "id" not in item and "queue_name" not in item
+        assert "id" not in item
+        assert "queue_name" not in item
         assert item["schedule"] == {"isSchedulingEnabled": False}
         assert item["isFiltersEnabled"] is False
 
@@ -85,14 +90,20 @@ def test_default_limit_is_10_with_paging_fields(kore: Kore) -> None:
     _seed(kore, *(sms_advanced(f"Campaign {i:02d}") for i in range(12)))
     data = kore.list_data(type="sms")
     assert [len(data["results"]), data["skip"], data["limit"]] == [10, 0, 10]
-    assert data["hasMore"] is True and data["totalPages"] == 2 and data["totalResults"] == 12
+    assert data["hasMore"] is True
+    assert data["totalPages"] == 2
+    assert data["totalResults"] == 12
     last = kore.list_data(type="sms", skip=10)
-    assert len(last["results"]) == 2 and last["hasMore"] is False
+    assert len(last["results"]) == 2
+    assert last["hasMore"] is False
 
 
 def test_skip_wins_over_page_and_page_alone_works(kore: Kore) -> None:
     _seed(kore, *(sms_advanced(f"Campaign {i:02d}") for i in range(5)))
-    names = lambda data: [r["name"] for r in data["results"]]  # noqa: E731
+
+    def names(data: dict[str, Any]) -> list[str]:
+        return [r["name"] for r in data["results"]]
+
     assert names(kore.list_data(type="sms", skip=1, page=3, limit=2)) == ["Campaign 01", "Campaign 02"]
     assert names(kore.list_data(type="sms", page=3, limit=2)) == ["Campaign 04"]
     assert names(kore.list_data(type="sms", skip="", page="", limit=2)) == ["Campaign 00", "Campaign 01"]
@@ -105,19 +116,24 @@ def test_limit_is_capped_at_100(kore: Kore) -> None:
 def test_documented_sample_limits_of_two(kore: Kore) -> None:
     _seed(kore, *(sms_advanced(f"Campaign {i}") for i in range(8)))
     data = kore.list_data(type="sms", skip=0, page=1, limit=2)
-    assert data["totalPages"] == 4 and data["hasMore"] is True
+    assert data["totalPages"] == 4
+    assert data["hasMore"] is True
 
 
 def test_default_order_is_creation_order_and_sort_by_applies(kore: Kore) -> None:
     for name in ("bravo", "Alpha", "charlie"):
         kore.create_ok(sms_advanced(name))
-    names = lambda **body: [r["name"] for r in kore.list_data(type="sms", **body)["results"]]  # noqa: E731
+
+    def names(**body: Any) -> list[str]:
+        return [r["name"] for r in kore.list_data(type="sms", **body)["results"]]
+
     assert names() == ["bravo", "Alpha", "charlie"]
     assert names(sortBy={"createdAt": "desc"}) == ["charlie", "Alpha", "bravo"]
     assert names(sortBy={"name": "asc"}) == ["Alpha", "bravo", "charlie"]
     assert names(sortBy={"name": "desc"}) == ["charlie", "bravo", "Alpha"]
     response = kore.list(type="sms", sortBy={"name": "up"})
-    assert response.status_code == 400 and errors(response) == ["sortBy.name must be asc or desc"]
+    assert response.status_code == 400
+    assert errors(response) == ["sortBy.name must be asc or desc"]
 
 
 def test_updated_at_sort_follows_the_last_write(kore: Kore) -> None:
@@ -136,9 +152,10 @@ def test_status_and_priority_filters(kore: Kore) -> None:
         dict(sms_advanced("stopped three", priority="3"), status="Stopped"),
         dict(sms_advanced("active three", priority=3), status="Active"),
     )
-    names = lambda **filters: sorted(
-        r["name"] for r in kore.list_data(type="sms", filters=filters)["results"]
-    )  # noqa: E731
+
+    def names(**filters: Any) -> list[str]:
+        return sorted(r["name"] for r in kore.list_data(type="sms", filters=filters)["results"])
+
     assert names(status=["Stopped", "Active"]) == ["active three", "stopped three"]
     assert names(priority=[3]) == ["active three", "stopped three"]
     assert names(priority=[5], status=["Ready"]) == ["ready five"]
@@ -159,7 +176,10 @@ def test_start_and_end_dates_bound_created_at(kore: Kore) -> None:
     old = kore.create_ok(sms_advanced("old"))
     kore.advance(3600)
     new = kore.create_ok(sms_advanced("new"))
-    names = lambda **body: [r["name"] for r in kore.list_data(type="sms", **body)["results"]]  # noqa: E731
+
+    def names(**body: Any) -> list[str]:
+        return [r["name"] for r in kore.list_data(type="sms", **body)["results"]]
+
     assert names(startDate=new["createdAt"]) == ["new"]
     assert names(endDate=old["createdAt"]) == ["old"]
     response = kore.list(type="sms", startDate="yesterday")
