@@ -114,6 +114,7 @@ class EmulatorApp:
 
     def _serve_api(self, request: Request, start_response: StartResponse) -> Iterable[bytes]:
         arrived = self.clock.now()
+        release = self.faults.release_event()
         taken = self.faults.take(request.method, request.path)
         fault, use = taken if taken is not None else (None, 0)
         if fault is not None and fault.delay:
@@ -133,7 +134,7 @@ class EmulatorApp:
         if fault is not None and fault.dropAfterApply:
             return _drop(request, start_response)
         if fault is not None and fault.holdAfterApply:
-            self.faults.hold(fault.holdAfterApply)
+            self.faults.hold(fault.holdAfterApply, release)
         if fault is not None and fault.drip is not None:
             return _send_slowly(response, start_response, int(fault.drip["chunks"]), fault.drip["interval"])
         return _send(response, start_response)

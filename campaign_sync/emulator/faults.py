@@ -205,11 +205,15 @@ class FaultBook:
                     return fault, use
         return None
 
-    def hold(self, seconds: float) -> None:
-        """Wait ``seconds``, or less if ``release_holds`` is called meanwhile."""
+    def release_event(self) -> threading.Event:
+        """The event the next ``release_holds`` sets; take it before a request could be released."""
         with self._lock:
-            event = self._release
-        event.wait(seconds)
+            return self._release
+
+    @staticmethod
+    def hold(seconds: float, release: threading.Event) -> None:
+        """Wait ``seconds``, or less if ``release_holds`` is called meanwhile."""
+        release.wait(seconds)
 
     def release_holds(self) -> None:
         with self._lock:

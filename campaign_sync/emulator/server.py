@@ -157,6 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(socketserver.ThreadingMixIn, HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128
     block_on_close = False
 
     def __init__(self, address: tuple[str, int], app: EmulatorApp, family: socket.AddressFamily) -> None:
@@ -201,7 +202,7 @@ class EmulatorServer:
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
+                kwargs={"poll_interval": 0.5},
                 name="emulator-server",
                 daemon=True,
             )
@@ -211,10 +212,24 @@ class EmulatorServer:
     def stop(self) -> None:
         self.app.faults.release_holds()
         if self._thread is not None:
-            self._server.shutdown()
+            stopper = threading.Thread(target=self._server.shutdown, daemon=True)
+            stopper.start()
+            for _ in range(100):
+                self._wake()
+                stopper.join(timeout=0.05)
+                if not stopper.is_alive():
+                    break
             self._thread.join(timeout=5)
             self._thread = None
         self._server.server_close()
+
+    def _wake(self) -> None:
+        """Connect once so the serving loop wakes from its poll and sees the shutdown at once."""
+        try:
+            with socket.create_connection((self.host, self.port), timeout=1):
+                pass
+        except OSError:
+            pass
 
     def __enter__(self) -> EmulatorServer:
         return self.start()
