@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Kore, errors, sms_advanced
+from emulator_support import Kore, errors, sms_advanced
 
 from campaign_sync.emulator import ConnectionDropped
 

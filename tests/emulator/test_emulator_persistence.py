@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import httpx
-from conftest import Kore, sms_advanced, voice_agentless
+from emulator_support import Kore, sms_advanced, voice_agentless
 
 from campaign_sync.emulator import EmulatorServer, create_app
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Kore, sms_advanced
+from emulator_support import Kore, sms_advanced
 
 from campaign_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, EmulatorServer, create_app
 from campaign_sync.emulator.server import serve
@@ -27,7 +27,7 @@ def test_twenty_parallel_gets_all_succeed(kore: Kore, server: EmulatorServer) ->
 
     def fetch(_: int) -> int:
         with httpx.Client(base_url=server.url) as http:
-            return Kore(http).get(cid).status_code
+            return int(Kore(http).get(cid).status_code)
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         assert list(pool.map(fetch, range(20))) == [200] * 20

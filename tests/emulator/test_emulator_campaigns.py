@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import (
+from emulator_support import (
     ACCOUNT,
     OTHER_ACCOUNT,
     Kore,

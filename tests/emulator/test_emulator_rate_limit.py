@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import OTHER_ACCOUNT, Kore, errors
+from emulator_support import OTHER_ACCOUNT, Kore, errors
 
 from campaign_sync.emulator import EmulatorServer, create_app
 

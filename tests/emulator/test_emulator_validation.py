@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import (
+from emulator_support import (
     Kore,
     clone,
     errors,

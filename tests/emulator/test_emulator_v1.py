@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Kore, sms_advanced, voice_agentless, voice_preview
+from emulator_support import Kore, sms_advanced, voice_agentless, voice_preview
 
 V1_ABSENT = {"dncLists", "isImported", "isFiltersEnabled", "_id"}
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import (
+from emulator_support import (
     ACCOUNT,
     OTHER_ACCOUNT,
     Kore,

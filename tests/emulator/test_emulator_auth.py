@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ACCOUNT, STREAM, Kore, errors, fresh_token, sms_advanced, token
+from emulator_support import ACCOUNT, STREAM, Kore, errors, fresh_token, sms_advanced, token
 
 from campaign_sync.emulator import DEFAULT_CLIENT_SECRET, EmulatorServer, create_app
 

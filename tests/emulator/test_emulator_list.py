@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import (
+from emulator_support import (
     ACCOUNT,
     Kore,
     errors,
