@@ -233,9 +233,20 @@ def read_request(environ: dict[str, Any]) -> Request:
     except ValueError:
         length = 0
     if length > MAX_BODY_BYTES:
-        raise ApiError(413, f"request body larger than {MAX_BODY_BYTES} bytes")
+        _discard(environ["wsgi.input"], min(length, 8 * MAX_BODY_BYTES))  # so the client reads the answer
+        raise ApiError(
+            413, f"request body larger than {MAX_BODY_BYTES} bytes", headers=[("Connection", "close")]
+        )
     body = environ["wsgi.input"].read(length) if length > 0 else b""
     return Request(method, path, query, headers, body, environ)
+
+
+def _discard(stream: Any, length: int) -> None:
+    while length > 0:
+        chunk = stream.read(min(length, 65536))
+        if not chunk:
+            return
+        length -= len(chunk)
 
 
 def _fault_response(fault: Fault, status: int) -> Response:

@@ -422,3 +422,11 @@ def test_unknown_paths_and_bad_json_get_the_error_envelope(kore: Kore) -> None:
     )
     assert bad.status_code == 400
     assert errors(bad) == ["request body is not valid JSON"]
+
+
+def test_oversized_bodies_are_refused_and_the_connection_closed(kore: Kore) -> None:
+    body = sms_advanced(description="x" * 1_100_000)
+    response = kore.create(body)
+    assert response.status_code == 413
+    assert response.headers["Connection"] == "close"
+    assert kore.list_data(type="sms")["totalResults"] == 0, "the next request on a new connection works"

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 from emulator_support import Kore, sms_advanced, voice_agentless
 
 from campaign_sync.emulator import EmulatorServer, create_app
@@ -61,7 +62,10 @@ def test_seed_applies_only_to_a_new_data_file(tmp_path: Path) -> None:
     assert [d["_id"] for d in second.store.all_campaigns()] == [doc["_id"]]
 
 
-def test_without_a_data_path_nothing_is_written(tmp_path: Path, monkeypatch: object) -> None:
-    app = create_app()
+def test_without_a_data_path_nothing_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = create_app(rate_limit=0)
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://emulator.test") as http:
+        Kore(http).create_ok(sms_advanced())
     assert app.store.data_path is None
-    app.store.save()  # a no-op in memory
+    assert list(tmp_path.iterdir()) == []
