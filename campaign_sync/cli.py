@@ -1,0 +1,311 @@
+"""The ``campaign-sync`` command. Click commands only; the one place errors become exit codes.
+
+Global options are accepted before the command name and after it. Heavy modules (pydantic
+models, httpx, deepdiff, Jinja2) are imported inside the commands so ``--help`` and
+``--version`` answer fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+
+from campaign_sync import __version__
+from campaign_sync.errors import CampaignSyncError, ExitCode, Interrupted
+
+if TYPE_CHECKING:
+    from campaign_sync.config import Config
+    from campaign_sync.console import Console
+    from campaign_sync.redact import Redactor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Options:
+    """Global options, merged from before and after the command name (later wins)."""
+
+    config: str | None = None
+    env: str | None = None
+    no_color: bool = False
+    verbose: int = 0
+    quiet: bool = False
+    vars: dict[str, str] = field(default_factory=dict)
+    _console: Console | None = None
+    _redactor: Redactor | None = None
+
+    @property
+    def redactor(self) -> Redactor:
+        if self._redactor is None:
+            from campaign_sync.redact import Redactor
+
+            self._redactor = Redactor()
+        return self._redactor
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from campaign_sync.console import Console
+
+            self._console = Console(
+                self.redactor,
+                color=False if self.no_color else None,
+                verbosity=self.verbose,
+                quiet=self.quiet,
+            )
+            self._console.setup_logging()
+        return self._console
+
+    def load_config(self) -> Config:
+        from campaign_sync.config import load_config
+
+        return load_config(self.config)
+
+
+def _set(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+        opts = ctx.ensure_object(Options)
+        if name == "verbose":
+            opts.verbose += value
+        elif name == "vars":
+            for item in value:
+                key, sep, val = item.partition("=")
+                if not sep or not key.strip():
+                    raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", ctx=ctx)
+                opts.vars[key.strip()] = val
+        elif name in {"no_color", "quiet"}:
+            if value:
+                setattr(opts, name, True)
+        elif value is not None:
+            setattr(opts, name, value)
+        return value
+
+    return callback
+
+
+def global_options(func: F) -> F:
+    """--config, -e/--env, --var, --no-color, -v, -q: defined once, stacked on every command."""
+    decorators = [
+        click.option(
+            "--config",
+            "config",
+            metavar="PATH",
+            expose_value=False,
+            callback=_set("config"),
+            help="Path to campaign-sync.yaml (default: search upward from the current directory).",
+        ),
+        click.option(
+            "-e",
+            "--env",
+            "env",
+            metavar="NAME",
+            expose_value=False,
+            callback=_set("env"),
+            help="Environment from the config (default: the only one).",
+        ),
+        click.option(
+            "--var",
+            "vars",
+            metavar="KEY=VALUE",
+            multiple=True,
+            expose_value=False,
+            callback=_set("vars"),
+            help="Template variable for *.j2 manifests (repeatable).",
+        ),
+        click.option(
+            "--no-color",
+            "no_color",
+            is_flag=True,
+            expose_value=False,
+            callback=_set("no_color"),
+            help="Never colour the output.",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            "verbose",
+            count=True,
+            expose_value=False,
+            callback=_set("verbose"),
+            help="More detail on stderr (-vv for debug); tracebacks for unexpected errors.",
+        ),
+        click.option(
+            "-q",
+            "--quiet",
+            "quiet",
+            is_flag=True,
+            expose_value=False,
+            callback=_set("quiet"),
+            help="Only the report and errors; no progress.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def _opts() -> Options:
+    return click.get_current_context().ensure_object(Options)
+
+
+def _environ() -> Mapping[str, str]:
+    return dict(os.environ)
+
+
+class _Group(click.Group):
+    """The top-level group: maps every failure to a message and an exit code."""
+
+    def main(  # type: ignore[override]
+        self, args: list[str] | None = None, prog_name: str | None = None, **_extra: Any
+    ) -> NoReturn:
+        sys.exit(_run(self, list(sys.argv[1:] if args is None else args)))
+
+
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, "--version", prog_name="campaign-sync")
+@global_options
+def cli() -> None:
+    """Kore.ai Contact Center AI campaigns as code.
+
+    Desired campaigns live in YAML manifests; `plan` shows how live differs, `apply` makes
+    live match with the fewest writes, `drift` reports changes made outside Git.
+
+    \b
+    Exit codes: 0 success, 1 error, 2 changes/drift (plan --detailed-exitcode, drift),
+    130 interrupted.
+    """
+
+
+@cli.command()
+@global_options
+def validate() -> None:
+    """Check the config and every manifest offline (no network). Exit 0 valid, 1 invalid."""
+    from campaign_sync import engine
+
+    opts = _opts()
+    config = opts.load_config()
+    summary = engine.validate(config, opts.env, opts.vars, _environ())
+    opts.console.out(summary.line())
+
+
+@cli.command()
+@global_options
+def schema() -> None:
+    """Print the JSON Schema of a manifest file (for editor autocompletion)."""
+    import json
+
+    from campaign_sync.models import manifest_schema
+
+    _opts().console.out(json.dumps(manifest_schema(), indent=2, sort_keys=True))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback).")
+@click.option(
+    "--port",
+    default=8787,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0 picks a free one).",
+)
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Persist campaigns to this JSON file across restarts.",
+)
+@click.option(
+    "--seed",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="YAML or JSON file with flows, contactLists, dncLists and campaigns to preload.",
+)
+@click.option(
+    "--rate-limit",
+    type=click.IntRange(0),
+    default=60,
+    show_default=True,
+    help="Requests per minute per account (0 = off).",
+)
+@click.option(
+    "--client-id", default=None, help="Client id tokens must carry (default: $KORE_CLIENT_ID or built-in)."
+)
+@click.option(
+    "--client-secret",
+    default=None,
+    help="Secret tokens must be signed with (default: $KORE_CLIENT_SECRET or built-in).",
+)
+@global_options
+def emulator(
+    host: str,
+    port: int,
+    data: str | None,
+    seed: str | None,
+    rate_limit: int,
+    client_id: str | None,
+    client_secret: str | None,
+) -> None:
+    """Run the local Kore.ai campaign API emulator (for demos, tests and CI dry runs)."""
+    from campaign_sync.emulator.server import serve
+
+    console = _opts().console
+    serve(
+        host=host,
+        port=port,
+        data=data,
+        seed=seed,
+        rate_limit=rate_limit,
+        client_id=client_id,
+        client_secret=client_secret,
+        echo=console.out,
+    )
+
+
+def _run(group: click.Group, args: list[str]) -> int:
+    holder: list[Options] = []
+
+    def say(message: str) -> None:
+        if holder:
+            holder[0].console.err(message)
+        else:
+            click.echo(message, err=True)
+
+    try:
+        with group.make_context("campaign-sync", args) as ctx:
+            holder.append(ctx.ensure_object(Options))
+            group.invoke(ctx)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        say("Aborted.")
+        return ExitCode.INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()  # usage errors exit 1, never 2: 2 means "changes" to CI
+        return ExitCode.ERROR
+    except CampaignSyncError as exc:
+        say(f"Error: {exc}")
+        return exc.exit_code
+    except (Interrupted, KeyboardInterrupt) as exc:
+        say(f"Interrupted: {exc}" if str(exc) else "Interrupted.")
+        return ExitCode.INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the one broad catch: unexpected errors
+        if holder and holder[0].verbose:
+            say("".join(traceback.format_exception(exc)).rstrip())
+        else:
+            say(f"Error: unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)")
+        return ExitCode.ERROR
+    return ExitCode.OK
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main()

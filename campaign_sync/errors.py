@@ -1,0 +1,173 @@
+"""Every error campaign-sync raises on purpose, and the exit codes they map to.
+
+Only ``cli.py`` turns these into exit codes; library code raises, never exits.
+
+    CampaignSyncError                 exit 1; ``str(e)`` is a complete, user-facing message
+    ├── ConfigError                   campaign-sync.yaml: file:line and what to fix
+    ├── ManifestError                 every manifest problem of a run, as Issue rows
+    ├── CredentialsError              a required environment variable is unset (named, never its value)
+    ├── StateError                    state file corrupt, foreign lineage, older serial
+    │   └── LockError                 another run holds the state lock (names the holder)
+    ├── StalePlanError                a saved plan no longer matches live or the manifests
+    ├── SafetyError                   too many changes, or deletes without --allow-delete
+    ├── ApplyFailed                   some campaigns failed during apply (the rest were applied)
+    └── ApiError                      one failed API call: method, path, status, Kore message
+        ├── AuthError                 401 / 403
+        ├── NotFoundError             404
+        ├── ApiValidationError        400 / 422 (not retried)
+        ├── ConflictError             409
+        ├── RateLimitedError          429 after the retry budget
+        ├── ServerError               5xx after the retry budget
+        ├── ProtocolError             a body that is not the JSON the API documents
+        └── TransportError            connect / read / deadline / dropped connection / redirect
+    Interrupted                       Ctrl-C or SIGTERM: exit 130 (not a CampaignSyncError)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1
+    CHANGES = 2
+    INTERRUPTED = 130
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a value came from: a path relative to the repository, 1-based line."""
+
+    path: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True, order=True)
+class Issue:
+    """One problem in a user file: ``path:line: field.path: message``."""
+
+    location: Location
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.field:
+            return f"{self.location}: {self.field}: {self.message}"
+        return f"{self.location}: {self.message}"
+
+
+class CampaignSyncError(Exception):
+    """Base of every expected failure. The message is complete and safe to print."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+
+class ConfigError(CampaignSyncError):
+    pass
+
+
+class ManifestError(CampaignSyncError):
+    """All problems found in one run, reported together."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = sorted(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))
+
+
+class CredentialsError(CampaignSyncError):
+    pass
+
+
+class StateError(CampaignSyncError):
+    pass
+
+
+class LockError(StateError):
+    pass
+
+
+class StalePlanError(CampaignSyncError):
+    pass
+
+
+class SafetyError(CampaignSyncError):
+    pass
+
+
+class ApplyFailed(CampaignSyncError):
+    pass
+
+
+class ApiError(CampaignSyncError):
+    """A failed API call. Never carries the token or the client secret."""
+
+    kind = "api error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        status: int | None = None,
+        kore_message: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.kore_message = kore_message
+        self.retry_after = retry_after
+        self.detail = message
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = f"{self.method} {self.path}".strip()
+        status = f" -> HTTP {self.status}" if self.status is not None else ""
+        text = f"{self.kind}: {self.detail}"
+        if self.kore_message and self.kore_message not in self.detail:
+            text += f": {self.kore_message}"
+        return f"{text} ({where}{status})" if where else text
+
+
+class AuthError(ApiError):
+    kind = "authentication failed"
+
+
+class NotFoundError(ApiError):
+    kind = "not found"
+
+
+class ApiValidationError(ApiError):
+    kind = "rejected by the API"
+
+
+class ConflictError(ApiError):
+    kind = "conflict"
+
+
+class RateLimitedError(ApiError):
+    kind = "rate limited"
+
+
+class ServerError(ApiError):
+    kind = "server error"
+
+
+class ProtocolError(ApiError):
+    kind = "unexpected response"
+
+
+class TransportError(ApiError):
+    kind = "cannot reach the API"
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM: the run stopped cleanly after the request in flight."""
+
+    exit_code = ExitCode.INTERRUPTED

@@ -1,0 +1,277 @@
+"""Manifests: discover files, render ``*.j2`` in Jinja2's sandbox, parse safe YAML, validate.
+
+Every problem of a run is collected and raised together as one :class:`ManifestError`, each
+as ``path:line: field.path: message``. Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from campaign_sync.errors import Issue, Location, ManifestError
+from campaign_sync.models import Campaign, parse_campaign
+from campaign_sync.yamlsafe import LineDict, YamlProblem, issue, load
+
+SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
+TEMPLATE_VAR_PREFIX = "CAMPAIGN_SYNC_VAR_"
+MAX_RENDERED_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ManifestCampaign:
+    """A validated campaign and where it is declared."""
+
+    campaign: Campaign
+    location: Location
+
+    @property
+    def key(self) -> str:
+        return self.campaign.key
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """Every campaign the manifests declare, by key, plus a digest of the rendered files."""
+
+    campaigns: dict[str, ManifestCampaign]
+    files: tuple[str, ...]
+    digest: str
+
+
+def is_manifest(name: str) -> bool:
+    return name.endswith(SUFFIXES)
+
+
+def _inside(root: Path, candidate: Path) -> bool:
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(candidate)
+    return os.path.commonpath([real_root, real]) == real_root
+
+
+def discover(root: Path, entries: Iterable[str]) -> tuple[list[Path], list[Issue]]:
+    """Manifest files under the configured entries, sorted, confined to ``root``."""
+    found: set[Path] = set()
+    issues: list[Issue] = []
+    for entry in entries:
+        where = Location("campaign-sync.yaml")
+        pure = PurePosixPath(entry)
+        if pure.is_absolute() or Path(entry).is_absolute() or ".." in pure.parts:
+            issues.append(Issue(where, "manifests", f"{entry!r} must be a path inside the repository"))
+            continue
+        path = root / entry
+        if not path.exists():
+            issues.append(Issue(where, "manifests", f"{entry!r} does not exist"))
+            continue
+        if not _inside(root, path):
+            issues.append(Issue(where, "manifests", f"{entry!r} resolves outside the repository"))
+            continue
+        candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for candidate in candidates:
+            if not is_manifest(candidate.name):
+                continue
+            rel = candidate.relative_to(root).as_posix()
+            if not _inside(root, candidate):
+                issues.append(Issue(Location(rel), "", "is a symlink that points outside the repository"))
+                continue
+            found.add(candidate)
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix()), issues
+
+
+class _RepoLoader(jinja2.BaseLoader):
+    """Loads templates (and their includes) only from inside the repository."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        pure = PurePosixPath(template)
+        if pure.is_absolute() or ".." in pure.parts or "\\" in template:
+            raise jinja2.TemplateNotFound(
+                f"{template} (templates may only include files inside the repository)"
+            )
+        path = self.root / pure
+        if not path.is_file() or not _inside(self.root, path):
+            raise jinja2.TemplateNotFound(template)
+        text = path.read_text(encoding="utf-8")
+        mtime = path.stat().st_mtime
+        return text, str(path), lambda: path.stat().st_mtime == mtime
+
+
+def template_environment(root: Path) -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(
+        loader=_RepoLoader(root),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+
+
+def template_context(
+    variables: Mapping[str, Any], cli_vars: Mapping[str, str], environ: Mapping[str, str], environment: str
+) -> dict[str, Any]:
+    """What a template can see: vars, --var overrides, CAMPAIGN_SYNC_VAR_* and the environment name."""
+    context: dict[str, Any] = {**variables, **cli_vars}
+    context["env"] = {k: v for k, v in environ.items() if k.startswith(TEMPLATE_VAR_PREFIX)}
+    context["environment"] = environment
+    return context
+
+
+def _template_line(exc: BaseException, filename: str) -> int:
+    line = getattr(exc, "lineno", None)
+    if isinstance(exc, jinja2.TemplateSyntaxError) and line:
+        return int(line)
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename == filename and frame.lineno:
+            return frame.lineno
+    return 0
+
+
+def render(
+    env: ImmutableSandboxedEnvironment, root: Path, rel: str, context: Mapping[str, Any]
+) -> str | Issue:
+    filename = str(root / rel)
+    try:
+        text = env.get_template(rel).render(context)
+    except jinja2.UndefinedError as exc:
+        return Issue(Location(rel, _template_line(exc, filename)), "", f"template: {exc.message}")
+    except SecurityError as exc:
+        return Issue(
+            Location(rel, _template_line(exc, filename)), "", f"template: refused by the sandbox: {exc}"
+        )
+    except jinja2.TemplateNotFound as exc:
+        return Issue(
+            Location(rel, _template_line(exc, filename)), "", f"template: cannot include {exc.message}"
+        )
+    except jinja2.TemplateError as exc:
+        return Issue(Location(rel, _template_line(exc, filename)), "", f"template: {exc.message or exc}")
+    except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError, RecursionError) as exc:
+        return Issue(
+            Location(rel, _template_line(exc, filename)), "", f"template: {type(exc).__name__}: {exc}"
+        )
+    if len(text.encode("utf-8")) > MAX_RENDERED_BYTES:
+        return Issue(Location(rel), "", "template: rendered output is larger than 5 MB")
+    return text
+
+
+def parse_file(rel: str, text: str | bytes) -> tuple[list[ManifestCampaign], list[Issue]]:
+    """Parse and validate one (rendered) manifest file."""
+    try:
+        data = load(text, rel)
+    except YamlProblem as exc:
+        return [], [Issue(Location(rel, exc.line), "", exc.message)]
+    if data is None:
+        return [], []
+    if not isinstance(data, LineDict):
+        return [], [
+            Issue(Location(rel, getattr(data, "line", 1)), "", "must be a mapping with a 'campaigns' list")
+        ]
+    issues = [
+        issue(rel, data, (key,), "unknown top-level key (a manifest holds only 'campaigns')")
+        for key in data
+        if key != "campaigns"
+    ]
+    raw = data.get("campaigns")
+    if raw is None:
+        return [], issues
+    if not isinstance(raw, list):
+        return [], [*issues, issue(rel, data, ("campaigns",), "must be a list of campaigns")]
+    found: list[ManifestCampaign] = []
+    for index, item in enumerate(raw):
+        result = parse_campaign(item, rel, data, ("campaigns", index))
+        if isinstance(result, list):
+            issues.extend(result)
+        else:
+            line = getattr(item, "line", 0)
+            found.append(ManifestCampaign(result, Location(rel, line)))
+    return found, issues
+
+
+def cross_check(campaigns: list[ManifestCampaign]) -> list[Issue]:
+    """Keys unique across all manifests; names unique per campaign type (case-insensitive)."""
+    issues: list[Issue] = []
+    keys: dict[str, ManifestCampaign] = {}
+    names: dict[tuple[str, str], ManifestCampaign] = {}
+    for item in campaigns:
+        first = keys.get(item.key)
+        if first is not None:
+            issues.append(Issue(item.location, "key", f"{item.key!r} is also used at {first.location}"))
+        else:
+            keys[item.key] = item
+        name_id = (item.campaign.campaignType, item.campaign.name.lower())
+        other = names.get(name_id)
+        if other is not None:
+            issues.append(
+                Issue(
+                    item.location,
+                    "name",
+                    f"{item.campaign.campaignType} campaign name {item.campaign.name!r} is also used by "
+                    f"{other.key!r} at {other.location} (names are unique per type, ignoring case)",
+                )
+            )
+        else:
+            names[name_id] = item
+    return issues
+
+
+def load_desired(
+    root: Path,
+    entries: Iterable[str],
+    variables: Mapping[str, Any],
+    cli_vars: Mapping[str, str],
+    environ: Mapping[str, str],
+    environment: str,
+) -> DesiredState:
+    """Discover, render, parse and validate every manifest; raise all problems together."""
+    files, issues = discover(root, entries)
+    env = template_environment(root)
+    context = template_context(variables, cli_vars, environ, environment)
+    campaigns: list[ManifestCampaign] = []
+    digest = hashlib.sha256()
+    shown: list[str] = []
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        shown.append(rel)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            issues.append(Issue(Location(rel), "", f"cannot read: {exc.strerror}"))
+            continue
+        text: str | bytes = raw
+        if rel.endswith(".j2"):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = raw[: exc.start].count(b"\n") + 1
+                issues.append(Issue(Location(rel, line), "", f"not valid UTF-8 (byte offset {exc.start})"))
+                continue
+            rendered = render(env, root, rel, context)
+            if isinstance(rendered, Issue):
+                issues.append(rendered)
+                continue
+            text = rendered
+        body = text.encode("utf-8") if isinstance(text, str) else text
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(body).digest())
+        found, problems = parse_file(rel, text)
+        campaigns.extend(found)
+        issues.extend(problems)
+    issues.extend(cross_check(campaigns))
+    if issues:
+        raise ManifestError(issues)
+    return DesiredState(
+        campaigns={c.key: c for c in sorted(campaigns, key=lambda c: c.key)},
+        files=tuple(shown),
+        digest="sha256:" + digest.hexdigest(),
+    )

@@ -1,0 +1,175 @@
+"""`validate` and `schema` through the real click command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from campaign_sync.cli import cli
+from tests.conftest import REPO, Repo
+from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE, VOICE_PREVIEW
+
+
+def run(repo: Repo, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--config", str(repo.root / "campaign-sync.yaml"), *args])
+    return result.exit_code, result.output
+
+
+def test_ok_summary_counts(repo: Repo) -> None:
+    repo.write("manifests/a.yaml", SMS_ADVANCED)
+    repo.write("manifests/sub/b.yml", SMS_SIMPLE)
+    repo.write("manifests/c.yaml", VOICE_PREVIEW)
+    repo.write("manifests/README.md", "not a manifest")
+    code, output = run(repo, "validate")
+    assert code == 0
+    assert output == "OK: 3 campaigns (2 sms, 1 voice) in 3 manifest files; config valid for prod\n"
+
+
+def test_every_error_of_every_file_is_reported_together(repo: Repo) -> None:
+    repo.write(
+        "manifests/a.yaml",
+        SMS_ADVANCED.replace("priority: 5", "priority: 9").replace(
+            "timezone: Asia/Kolkata", "timezone: Nowhere"
+        ),
+    )
+    repo.write("manifests/b.yaml", SMS_SIMPLE.replace("name: Bill Reminder", "name: " + "x" * 60))
+    repo.write("manifests/c.yaml", "campaigns: [\n")
+    repo.write(
+        "manifests/d.yaml",
+        VOICE_PREVIEW.replace("maxRingTime: 40", "maxRingTime: 400").replace(
+            "dialingOrder: FIFO", "dialingOrder: X"
+        ),
+    )
+    code, output = run(repo, "validate")
+    assert code == 1
+    lines = [row for row in output.splitlines() if row.strip()]
+    assert "manifests/a.yaml:8: campaigns[0].priority: must be 1..5" in output
+    assert "manifests/a.yaml:15: campaigns[0].dialingStrategy.callingHours.timezone" in output
+    assert "manifests/b.yaml:4: campaigns[0].name: must be at most 48 characters" in output
+    assert "manifests/c.yaml:2: invalid YAML" in output
+    assert "manifests/d.yaml:17: campaigns[0].dialingStrategy.maxRingTime: must be 5..120" in output
+    assert "manifests/d.yaml:14: campaigns[0].dialingStrategy.dialingOrder" in output
+    assert len(lines) == 6
+
+
+def test_duplicate_keys_across_files_name_both_locations(repo: Repo) -> None:
+    repo.write("manifests/a.yaml", SMS_ADVANCED)
+    repo.write("manifests/b.yaml", SMS_SIMPLE.replace("key: bill-reminder", "key: interactive-support"))
+    code, output = run(repo, "validate")
+    assert code == 1
+    assert "manifests/b.yaml:2: key: 'interactive-support' is also used at manifests/a.yaml:2" in output
+
+
+def test_duplicate_names_per_type_ignore_case(repo: Repo) -> None:
+    repo.write("manifests/a.yaml", SMS_ADVANCED)
+    repo.write(
+        "manifests/b.yaml",
+        SMS_SIMPLE.replace("name: Bill Reminder", "name: interactive SUPPORT sms campaign"),
+    )
+    code, output = run(repo, "validate")
+    assert code == 1
+    assert (
+        "manifests/b.yaml:2: name: sms campaign name 'interactive SUPPORT sms campaign' is also used by 'interactive-support' at manifests/a.yaml:2"
+        in output
+    )
+
+
+def test_same_name_in_different_types_is_fine(repo: Repo) -> None:
+    repo.write("manifests/a.yaml", SMS_ADVANCED.replace("Interactive Support SMS Campaign", "Shared"))
+    repo.write("manifests/b.yaml", VOICE_PREVIEW.replace("Collections Preview", "Shared"))
+    assert run(repo, "validate")[0] == 0
+
+
+def test_manifest_paths_must_stay_in_the_repository(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(
+        "version: 1\nmanifests: [manifests, ../elsewhere, /etc]\nenvironments:\n  p: {host: 'https://x.example', streamId: s, accountId: a}\n"
+    )
+    code, output = run(repo, "validate")
+    assert code == 1
+    assert "manifests: '../elsewhere' must be a path inside the repository" in output
+    assert "manifests: '/etc' must be a path inside the repository" in output
+
+
+def test_symlinked_manifest_escaping_the_repository_is_refused(repo: Repo, tmp_path: Path) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.yaml"
+    outside.write_text(SMS_ADVANCED)
+    (repo.root / "manifests" / "link.yaml").symlink_to(outside)
+    code, output = run(repo, "validate")
+    assert code == 1
+    assert "manifests/link.yaml: is a symlink that points outside the repository" in output
+
+
+def test_global_options_before_or_after_the_command(repo: Repo) -> None:
+    repo.write("manifests/a.yaml", SMS_ADVANCED)
+    config = str(repo.root / "campaign-sync.yaml")
+    for args in (
+        ["--config", config, "-e", "prod", "validate"],
+        ["validate", "--config", config, "-e", "prod"],
+    ):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["validate", "--config", config, "-e", "nope"])
+    assert result.exit_code == 1
+    assert "no environment 'nope'" in result.output
+
+
+def test_usage_errors_exit_1_not_2() -> None:
+    assert CliRunner().invoke(cli, ["plan-nothing"]).exit_code == 1
+
+
+def test_validate_checks_every_environment_when_none_is_chosen(make_repo) -> None:  # type: ignore[no-untyped-def]
+    config = (
+        "version: 1\nenvironments:\n"
+        "  dev: {host: 'http://127.0.0.1:1', streamId: s, accountId: a, vars: {callerId: '+14155550100'}}\n"
+        "  prod: {host: 'https://x.example', streamId: s, accountId: a, vars: {callerId: 'oops'}}\n"
+    )
+    repo = make_repo(config)
+    repo.write("manifests/a.yaml.j2", SMS_SIMPLE.replace('"+14155550100"', '"{{ callerId }}"'))
+    code, output = run(repo, "validate")
+    assert code == 1
+    assert "phoneNumber: must be an E.164 phone number" in output
+    assert run(repo, "-e", "dev", "validate")[0] == 0
+
+
+def test_schema_is_json_schema_for_manifests(repo: Repo) -> None:
+    code, output = run(repo, "schema")
+    assert code == 0
+    schema = json.loads(output)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert schema["properties"]["campaigns"]["type"] == "array"
+    titles = {d.get("title") for d in schema["$defs"].values()}
+    assert {"SmsSimple", "SmsAdvanced", "VoiceAgentless", "VoiceProgressive", "VoicePreview"} <= titles
+    preview = schema["$defs"]["VoicePreview"]
+    assert "queueName" in preview["required"]
+    assert preview["additionalProperties"] is False
+
+
+def test_repository_example_manifests_validate() -> None:
+    result = CliRunner().invoke(cli, ["--config", str(REPO / "campaign-sync.yaml"), "validate"])
+    assert result.exit_code == 0, result.output
+    assert "7 campaigns (4 sms, 3 voice)" in result.output
+
+
+def test_help_and_version_do_not_import_heavy_modules() -> None:
+    code = (
+        "import sys\n"
+        "from campaign_sync.cli import main\n"
+        "sys.argv = ['campaign-sync', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('pydantic', 'httpx', 'deepdiff', 'jinja2', 'yaml', 'jwt') if m in sys.modules]\n"
+        "print('HEAVY:' + ','.join(heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ}
+    )
+    assert out.stdout.strip().splitlines()[-1] == "HEAVY:"
+    assert "validate" in out.stdout
+    version = subprocess.run(
+        [sys.executable, "-m", "campaign_sync", "--version"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout.startswith("campaign-sync, version ")
