@@ -20,6 +20,7 @@ from campaign_sync import __version__
 from campaign_sync.errors import CampaignSyncError, ExitCode, Interrupted
 
 if TYPE_CHECKING:
+    from campaign_sync import engine
     from campaign_sync.config import Config
     from campaign_sync.console import Console
     from campaign_sync.redact import Redactor
@@ -206,6 +207,74 @@ def schema() -> None:
     from campaign_sync.models import manifest_schema
 
     _opts().console.out(json.dumps(manifest_schema(), indent=2, sort_keys=True))
+
+
+def _session(opts: Options) -> engine.Session:
+    from campaign_sync import engine
+
+    console = opts.console
+    return engine.Session(
+        config=opts.load_config(),
+        env_name=opts.env,
+        cli_vars=opts.vars,
+        environ=_environ(),
+        redactor=opts.redactor,
+        progress=console.progress,
+    )
+
+
+def _report_requests(opts: Options, session: engine.Session) -> None:
+    counts = session.requests()
+    if counts:
+        total = sum(counts.values())
+        detail = ", ".join(f"{method} {n}" for method, n in sorted(counts.items()))
+        opts.console.progress(f"API requests: {total} ({detail})")
+
+
+target_option = click.option(
+    "--target",
+    "targets",
+    metavar="KEY",
+    multiple=True,
+    help="Only this campaign key (repeatable); narrows the refresh too.",
+)
+
+
+@cli.command()
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan for `apply PLANFILE`.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 without changes, 2 with changes, 1 on error.")
+@target_option
+@click.option(
+    "--refresh",
+    type=click.Choice(["incremental", "full"]),
+    default="incremental",
+    show_default=True,
+    help="full reads every managed campaign instead of trusting unchanged updatedAt values.",
+)
+@global_options
+def plan(out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...], refresh: str) -> None:
+    """Show how live campaigns differ from the manifests (read-only)."""
+    from pathlib import Path
+
+    from campaign_sync import engine
+    from campaign_sync.report import render_plan
+
+    opts = _opts()
+    session = _session(opts)
+    try:
+        run = engine.plan(session, targets=targets, full=refresh == "full")
+        opts.console.out(render_plan(run.plan, fmt, opts.console.style), nl=False)
+        if out:
+            engine.save_plan(session, run, Path(out))
+            opts.console.progress(f"Saved the plan to {out}; apply it with: campaign-sync apply {out}")
+    finally:
+        _report_requests(opts, session)
+        session.close()
+    if detailed_exitcode and run.plan.has_changes:
+        raise click.exceptions.Exit(ExitCode.CHANGES)
 
 
 @cli.command()

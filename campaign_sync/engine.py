@@ -1,17 +1,32 @@
 """Orchestration only: load the workspace, refresh live state, plan, apply.
 
 The pure core (normalize, diff, plan, drift, report) never sees a client, a path or a clock;
-this module is where they meet.
+this module is where they meet. Writes live in ``apply.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from campaign_sync.config import Config, ResolvedEnvironment
-from campaign_sync.errors import Issue, ManifestError
+from campaign_sync.errors import ApiError, Issue, ManifestError, NotFoundError
 from campaign_sync.manifest import DesiredState, load_desired
+from campaign_sync.normalize import FlowBook
+from campaign_sync.plan import LiveCampaign, Plan, Policy, build_plan
+
+if TYPE_CHECKING:
+    from campaign_sync.kore import KoreClient
+    from campaign_sync.redact import Redactor
+    from campaign_sync.state import State, StateStore
+
+Progress = Callable[[str], None]
+CAMPAIGN_TYPES = ("sms", "voice")
+GET_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -59,3 +74,200 @@ def validate(
         raise ManifestError(sorted(issues))
     sms = sum(1 for c in desired.campaigns.values() if c.campaign.campaignType == "sms")
     return ValidationSummary(tuple(names), len(desired.files), sms, len(desired.campaigns) - sms)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Session:
+    """One command's view of the workspace: environment, manifests, state store, API client."""
+
+    config: Config
+    env_name: str | None
+    cli_vars: Mapping[str, str]
+    environ: Mapping[str, str]
+    redactor: Redactor
+    progress: Progress = lambda _text: None
+    transport: Any = None
+    client_overrides: Mapping[str, Any] = field(default_factory=dict)
+    _client: KoreClient | None = None
+
+    @cached_property
+    def env(self) -> ResolvedEnvironment:
+        return self.config.environment(self.env_name)
+
+    @cached_property
+    def desired(self) -> DesiredState:
+        return load_manifests(self.env, self.cli_vars, self.environ)
+
+    @cached_property
+    def store(self) -> StateStore:
+        from campaign_sync.state import StateStore
+
+        return StateStore(self.env.state_path)
+
+    def client(self) -> KoreClient:
+        if self._client is None:
+            from campaign_sync.kore import ClientSettings, Credentials, KoreClient
+
+            creds = Credentials.from_environment(self.env.auth, self.environ, self.redactor)
+            settings = ClientSettings.from_environment(self.env)
+            if self.client_overrides:
+                settings = settings.model_copy(update=dict(self.client_overrides))
+            self._client = KoreClient(settings, creds, self.redactor, transport=self.transport)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def flows(self, state: State) -> FlowBook:
+        """Name -> id pairings: the config's experienceFlows win over pairings learned in state."""
+        return FlowBook.of(self.env.experience_flows, state.flows)
+
+    def policy(self) -> Policy:
+        return Policy(max_change_fraction=self.env.max_change_fraction, rate_limit=self.env.rate_limit)
+
+    def requests(self) -> dict[str, int]:
+        return self._client.counter.by_method() if self._client is not None else {}
+
+
+def _campaign_id(item: Mapping[str, Any]) -> str | None:
+    value = item.get("_id") or item.get("id")
+    return str(value) if value else None
+
+
+def refresh(
+    client: KoreClient,
+    desired: DesiredState,
+    state: State,
+    *,
+    targets: Iterable[str] = (),
+    full: bool = False,
+    progress: Progress = lambda _text: None,
+) -> list[LiveCampaign]:
+    """Read live campaigns: one list call per 100 per type, a GET only where the cache is stale.
+
+    A managed campaign whose list ``updatedAt`` equals the copy cached in state is not read
+    again; ``full`` reads every managed campaign. Candidates for adoption by name are read too.
+    """
+    wanted = set(targets)
+    keys = [k for k in {*desired.campaigns, *state.campaigns} if not wanted or k in wanted]
+    types = {
+        desired.campaigns[k].campaign.campaignType
+        if k in desired.campaigns
+        else state.campaigns[k].campaignType
+        for k in keys
+    }
+    if not wanted:
+        types = set(CAMPAIGN_TYPES)
+    by_state_id = {state.campaigns[k].id: k for k in keys if k in state.campaigns}
+    adopt_names = {
+        (item.campaign.campaignType, item.campaign.name.lower())
+        for key, item in desired.campaigns.items()
+        if key in keys and key not in state.campaigns
+    }
+    items: list[tuple[str, Mapping[str, Any]]] = []
+    for ctype in sorted(types):
+        items.extend((ctype, item) for item in client.list_campaigns(ctype))
+    live: dict[str, LiveCampaign] = {}
+    to_read: list[str] = []
+    cached = 0
+    for ctype, item in items:
+        cid = _campaign_id(item)
+        if cid is None:
+            continue
+        name = str(item.get("name", ""))
+        doc: Mapping[str, Any] | None = None
+        key = by_state_id.get(cid)
+        needs_doc = (key is not None and key in desired.campaigns) or (ctype, name.lower()) in adopt_names
+        if key is not None and needs_doc:
+            record = state.campaigns[key]
+            if not full and record.live is not None and record.updatedAt == item.get("updatedAt"):
+                doc = record.live
+                cached += 1
+        if needs_doc and doc is None:
+            to_read.append(cid)
+        live[cid] = LiveCampaign(
+            id=cid,
+            campaign_type=ctype,
+            name=name,
+            status=item.get("status"),
+            updated_at=item.get("updatedAt"),
+            item=item,
+            doc=doc,
+        )
+    if to_read:
+        progress(
+            f"Reading {len(to_read)} campaign{'s' if len(to_read) != 1 else ''} "
+            "changed since the last apply..."
+        )
+    read = 0
+    for start in range(0, len(to_read), GET_BATCH):
+        batch = to_read[start : start + GET_BATCH]
+        for cid, result in client.get_campaigns(batch).items():
+            if isinstance(result, NotFoundError):
+                live.pop(cid, None)  # deleted between the list and the read
+                continue
+            if isinstance(result, ApiError):
+                raise result
+            current = live[cid]
+            live[cid] = LiveCampaign(
+                current.id,
+                current.campaign_type,
+                current.name,
+                current.status,
+                current.updated_at,
+                current.item,
+                result,
+            )
+        read += len(batch)
+        if len(to_read) > GET_BATCH:
+            progress(f"  read {read}/{len(to_read)}")
+    progress(
+        f"Refreshed {len(live)} live campaign{'s' if len(live) != 1 else ''} "
+        f"({', '.join(sorted(types))}): {len(to_read)} read, {cached} unchanged since the last apply"
+    )
+    return sorted(live.values(), key=lambda c: c.id)
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    plan: Plan
+    state: State
+    live: tuple[LiveCampaign, ...]
+    targets: tuple[str, ...]
+
+
+def plan(session: Session, *, targets: Sequence[str] = (), full: bool = False) -> PlanRun:
+    """Refresh and plan (read-only: nothing is written, not even state)."""
+    desired = session.desired
+    state = session.store.load()
+    live = refresh(session.client(), desired, state, targets=targets, full=full, progress=session.progress)
+    result = build_plan(
+        session.env.name,
+        desired.campaigns,
+        live,
+        state.campaigns,
+        session.flows(state),
+        session.policy(),
+        targets,
+    )
+    return PlanRun(result, state, tuple(live), tuple(targets))
+
+
+def save_plan(session: Session, run: PlanRun, path: Path) -> None:
+    from campaign_sync import planfile
+
+    saved = planfile.SavedPlan(
+        plan=run.plan,
+        manifests_digest=session.desired.digest,
+        lineage=run.state.lineage,
+        serial=run.state.serial,
+        targets=run.targets,
+        created_at=utc_now(),
+    )
+    planfile.write(saved, path)

@@ -1,0 +1,72 @@
+"""The only deepdiff user: canonical views in, readable field changes out.
+
+deepdiff's types never leave this module. Paths read like the manifest
+(``dialingStrategy.callingHours.days[FR].end``), never ``root['dialingStrategy']...[4]``; a
+change inside a list is reported as the whole list, before and after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from deepdiff import DeepDiff
+
+#: Mappings whose keys are data (day names), shown in brackets: ``days[FR]``.
+_KEYED = frozenset({"days"})
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field that differs: ``before`` is live, ``after`` is what the manifest wants."""
+
+    path: str
+    before: Any
+    after: Any
+    unverified: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"path": self.path, "before": self.before, "after": self.after}
+        if self.unverified:
+            out["unverified"] = True
+        return out
+
+
+def format_path(parts: list[str | int]) -> str:
+    out = ""
+    keyed = False
+    for part in parts:
+        if isinstance(part, int) or keyed:
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+        keyed = part in _KEYED
+    return out
+
+
+def _lookup(view: Any, parts: list[str | int]) -> Any:
+    node = view
+    for part in parts:
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def compare(live: Mapping[str, Any], desired: Mapping[str, Any]) -> list[FieldChange]:
+    """Field changes that turn ``live`` into ``desired`` (both canonical and projected)."""
+    diff = DeepDiff(dict(live), dict(desired), view="tree", verbose_level=2, threshold_to_diff_deeper=0)
+    paths: dict[str, list[str | int]] = {}
+    for levels in diff.values():
+        for level in levels:
+            parts: list[str | int] = list(level.path(output_format="list"))
+            for index, part in enumerate(parts):
+                if isinstance(part, int):
+                    parts = parts[:index]
+                    break
+            paths.setdefault(format_path(parts), parts)
+    changes = [
+        FieldChange(path, _lookup(live, parts), _lookup(desired, parts)) for path, parts in paths.items()
+    ]
+    return sorted(changes, key=lambda c: c.path)

@@ -1,0 +1,457 @@
+"""One canonical shape for both sides, before anything is compared; and the request bodies.
+
+``desired_view`` (from a manifest campaign) and ``live_view`` (from the API's documents) return
+the same shape, built by the same value functions, so two spellings of one value can never show
+as a change:
+
+* server-owned fields (``_id``, ``lname``, ``status``, timestamps, counters...) are dropped;
+* priority is a string; times are ``h:mm AM``; phone numbers E.164; enums in the API's case;
+* calling-hour days are a mapping keyed by day (``days[FR]``), contact lists a sorted list;
+* SMS message text is compared decoded (the API stores base64, sometimes URL-encoded);
+* an absent ``description`` is ``""``; an absent ``schedule`` is scheduling disabled;
+* the experience flow is compared by name, through the known name <-> ``cf-`` id pairings.
+
+Only what the manifest declares is compared: :func:`project` cuts the live view down to the
+keys of the desired view. ``put_body`` lays the manifest over the live campaign's writable
+fields, because the API's PUT replaces the whole campaign.
+
+Pure: no I/O, no clock; imports only models and errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from campaign_sync.models import Campaign, minutes_of
+from campaign_sync.models.common import (
+    canonical_phone,
+    canonical_priority,
+    canonical_time,
+    canonical_timezone,
+)
+
+View = dict[str, Any]
+FLOW_FIELD = "experienceFlowName"
+
+#: Fields the server owns: never compared, never sent.
+READ_ONLY = frozenset(
+    {
+        "_id",
+        "id",
+        "lname",
+        "status",
+        "createdAt",
+        "updatedAt",
+        "experienceFlow",
+        "campaignInstanceId",
+        "campaignInstanceUpdatedAt",
+        "campaignExecutionType",
+        "totalMessagesSent",
+        "totalCallsCompleted",
+        "isImported",
+        "isFiltersEnabled",
+        "connection",
+        "useSystemMappings",
+        "createdBy",
+        "updatedBy",
+    }
+)
+
+
+@dataclass(frozen=True)
+class FlowBook:
+    """Known experience-flow pairings, name -> ``cf-`` id (config first, then learned ones)."""
+
+    by_name: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, *sources: Mapping[str, str]) -> FlowBook:
+        merged: dict[str, str] = {}
+        for source in reversed(sources):
+            merged.update(source)
+        return cls(merged)
+
+    def id_of(self, name: str) -> str | None:
+        return self.by_name.get(name)
+
+    def name_of(self, flow_id: str) -> str | None:
+        names = sorted(n for n, i in self.by_name.items() if i == flow_id)
+        return names[0] if names else None
+
+
+# --- values --------------------------------------------------------------------------------
+
+
+def _try(func: Any, value: Any) -> Any:
+    try:
+        return func(value)
+    except (ValueError, TypeError):
+        return value
+
+
+def priority(value: Any) -> Any:
+    return _try(canonical_priority, value)
+
+
+def time(value: Any) -> Any:
+    return _try(canonical_time, value)
+
+
+def phone(value: Any) -> Any:
+    return _try(canonical_phone, value)
+
+
+def timezone(value: Any) -> Any:
+    return _try(canonical_timezone, value)
+
+
+def upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def title(value: Any) -> Any:
+    return value.strip().capitalize() if isinstance(value, str) else value
+
+
+def lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def decode_message(value: Any) -> Any:
+    """The text of an SMS message as stored by the API: plain, base64 or URL-encoded base64."""
+    if not isinstance(value, str):
+        return value
+    candidate = urllib.parse.unquote(value) if "%" in value else value
+    compact = candidate.strip()
+    if compact and len(compact) % 4 == 0:
+        try:
+            raw = base64.b64decode(compact, validate=True)
+            text = raw.decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return value
+        if text and all(c.isprintable() or c in "\n\r\t" for c in text):
+            return text
+    return value
+
+
+def encode_message(text: str) -> str:
+    """What the v2 API documents for ``message.message``: base64 of the UTF-8 text."""
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def days_view(days: Any) -> Any:
+    """``[{day, start, end}, ...]`` -> ``{"MO": {"start", "end"}, "MO#2": {...}}`` (order-free)."""
+    if not isinstance(days, list):
+        return days
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for item in days:
+        if not isinstance(item, Mapping):
+            continue
+        day = upper(item.get("day"))
+        grouped.setdefault(str(day), []).append(
+            {"start": time(item.get("start")), "end": time(item.get("end"))}
+        )
+    out: dict[str, Any] = {}
+    for day, windows in grouped.items():
+        windows.sort(key=lambda w: (_minutes(w["start"]), str(w["end"])))
+        for index, window in enumerate(windows):
+            out[day if index == 0 else f"{day}#{index + 1}"] = window
+    return out
+
+
+def _minutes(value: Any) -> int:
+    try:
+        return minutes_of(value)
+    except (ValueError, AttributeError):
+        return -1
+
+
+def _calling_hours(hours: Any) -> Any:
+    if not isinstance(hours, Mapping):
+        return hours
+    out: dict[str, Any] = {}
+    if "frequency" in hours:
+        out["frequency"] = upper(hours["frequency"])
+    if "timezone" in hours:
+        out["timezone"] = timezone(hours["timezone"])
+    if "days" in hours:
+        out["days"] = days_view(hours["days"])
+    return out
+
+
+_STRATEGY_VALUES = {
+    "dialingOrder": upper,
+    "maxAttemptsPerRecord": None,
+    "defaultRetryPeriod": None,
+    "maxRingTime": None,
+}
+
+
+def _strategy(strategy: Any) -> Any:
+    if not isinstance(strategy, Mapping):
+        return strategy
+    out: dict[str, Any] = {}
+    caller = strategy.get("callerId")
+    if isinstance(caller, Mapping) and "phoneNumber" in caller:
+        out["callerId"] = {"phoneNumber": phone(caller["phoneNumber"])}
+    if "callingHours" in strategy:
+        out["callingHours"] = _calling_hours(strategy["callingHours"])
+    for key, func in _STRATEGY_VALUES.items():
+        if key in strategy:
+            out[key] = func(strategy[key]) if func else strategy[key]
+    return out
+
+
+def _common(doc: Mapping[str, Any]) -> View:
+    """The canonical view of the fields both sides spell the same way."""
+    out: View = {}
+    if "name" in doc:
+        out["name"] = doc["name"]
+    out["description"] = doc.get("description") or ""
+    if "contactLists" in doc:
+        lists = doc["contactLists"]
+        out["contactLists"] = (
+            sorted(lists, key=lambda n: (str(n).lower(), str(n))) if isinstance(lists, list) else lists
+        )
+    dnc = doc.get("dncLists")
+    if isinstance(dnc, Mapping) and dnc.get("name"):
+        out["dncLists"] = {"name": dnc["name"]}
+    if "priority" in doc:
+        out["priority"] = priority(doc["priority"])
+    if "format" in doc:
+        out["format"] = lower(doc["format"])
+    if "dialingMode" in doc:
+        out["dialingMode"] = title(doc["dialingMode"])
+    if "dialingStrategy" in doc:
+        out["dialingStrategy"] = _strategy(doc["dialingStrategy"])
+    schedule = doc.get("schedule")
+    out["schedule"] = {
+        "isSchedulingEnabled": bool(schedule.get("isSchedulingEnabled", False))
+        if isinstance(schedule, Mapping)
+        else False
+    }
+    if "maxSkips" in doc:
+        out["maxSkips"] = doc["maxSkips"]
+    return out
+
+
+# --- the two views ---------------------------------------------------------------------------
+
+
+def desired_view(campaign: Campaign) -> View:
+    """The manifest's campaign, canonical, holding only the fields the manifest sets."""
+    doc = campaign.model_dump(exclude_unset=True, exclude={"key", "campaignType"})
+    out = _common(doc)
+    if "description" not in doc:
+        out.pop("description")
+    if "schedule" not in doc:
+        out.pop("schedule")
+    message = doc.get("message")
+    if isinstance(message, Mapping):
+        view: dict[str, Any] = {"message": message["message"]}
+        if message.get("templateName") is not None:
+            view["templateName"] = message["templateName"]
+        out["message"] = view
+    for key in ("queueName", FLOW_FIELD):
+        if key in doc:
+            out[key] = doc[key]
+    if doc.get("enableMachineDetect") is not None:
+        out["enableMachineDetect"] = doc["enableMachineDetect"]
+    return out
+
+
+@dataclass(frozen=True)
+class LiveFacts:
+    """What one live campaign shows, beyond its canonical view."""
+
+    flow_id: str | None
+    flow_name: str | None
+
+
+def live_view(
+    doc: Mapping[str, Any],
+    list_item: Mapping[str, Any] | None,
+    flows: FlowBook,
+    applied: Mapping[str, Any] | None = None,
+) -> tuple[View, LiveFacts]:
+    """A live campaign (full GET document plus its list item), in the canonical shape.
+
+    Values the API accepts but never shows (voice ``queue_name``, the Agentless machine-detect
+    choice) come from the list item's ``connection`` when it has them, else from ``applied``
+    (what campaign-sync last wrote), so they never show as a change on every plan.
+    """
+    item = list_item or {}
+    out = _common(doc)
+    message = doc.get("message")
+    if isinstance(message, Mapping):
+        view: dict[str, Any] = {"message": decode_message(message.get("message"))}
+        template = message.get("template_name", message.get("templateName"))
+        if template:
+            view["templateName"] = template
+        out["message"] = view
+    mode = title(doc.get("dialingMode") or item.get("dialingMode"))
+    connection = item.get("connection")
+    flow_id = doc.get("experienceFlow") or item.get("experienceFlow")
+    flow_name = None
+    if isinstance(flow_id, str) and flow_id:
+        flow_name = flows.name_of(flow_id)
+        if flow_name is None and mode == "Agentless" and isinstance(connection, str) and connection:
+            flow_name = connection
+        out[FLOW_FIELD] = flow_name
+    if mode in {"Progressive", "Preview"}:
+        queue = doc.get("queue_name") or doc.get("queueName") or connection
+        if not queue and applied:
+            queue = applied.get("queueName")
+        if queue:
+            out["queueName"] = queue
+    machine = doc.get("enableMachineDetect")
+    if mode == "Agentless":
+        if isinstance(machine, str) and machine in {"no", "detect", "disconnect"}:
+            out["enableMachineDetect"] = machine
+        elif applied and "enableMachineDetect" in applied:
+            out["enableMachineDetect"] = applied["enableMachineDetect"]
+    return out, LiveFacts(flow_id if isinstance(flow_id, str) else None, flow_name)
+
+
+def project(live: Any, desired: Any) -> Any:
+    """``live`` cut down to what ``desired`` declares (recursively, for plain mappings).
+
+    Calling-hour days are compared whole (a day missing on one side is a change), as are lists.
+    """
+    if isinstance(live, Mapping) and isinstance(desired, Mapping):
+        return {
+            key: live[key] if key == "days" else project(live[key], desired[key])
+            for key in desired
+            if key in live
+        }
+    return live
+
+
+def content_hash(doc: Mapping[str, Any]) -> str:
+    """A stable hash of a live document, ignoring server bookkeeping that changes on every read."""
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- request bodies --------------------------------------------------------------------------
+
+_NOT_FOR = {
+    ("sms", "simple"): {FLOW_FIELD, "queue_name", "maxSkips", "enableMachineDetect", "dialingMode"},
+    ("sms", "advanced"): {"message", "queue_name", "maxSkips", "enableMachineDetect", "dialingMode"},
+    ("voice", "Agentless"): {"message", "format", "queue_name", "maxSkips"},
+    ("voice", "Progressive"): {"message", "format", FLOW_FIELD, "maxSkips", "enableMachineDetect"},
+    ("voice", "Preview"): {"message", "format", FLOW_FIELD, "enableMachineDetect"},
+}
+_VOICE_STRATEGY = ("dialingOrder", "maxAttemptsPerRecord", "defaultRetryPeriod", "maxRingTime")
+
+
+def _kind(campaign: Campaign) -> tuple[str, str]:
+    mode = getattr(campaign, "format", None) or getattr(campaign, "dialingMode", "")
+    return campaign.campaignType, str(mode)
+
+
+def create_body(campaign: Campaign) -> dict[str, Any]:
+    """The request body for the fields the manifest sets (the whole body on create)."""
+    doc = campaign.model_dump(exclude_unset=True, exclude={"key"})
+    body: dict[str, Any] = {}
+    for key, value in doc.items():
+        if key == "message":
+            message = {"message": encode_message(value["message"])}
+            if value.get("templateName") is not None:
+                message["template_name"] = value["templateName"]
+            body["message"] = message
+        elif key == "queueName":
+            body["queue_name"] = value
+        elif value is not None:
+            body[key] = value
+    body["campaignType"] = campaign.campaignType
+    return body
+
+
+def _live_request_fields(
+    doc: Mapping[str, Any], item: Mapping[str, Any], flows: FlowBook, applied: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The live campaign's writable fields, spelled as a request."""
+    body: dict[str, Any] = {}
+    for key in ("name", "description", "contactLists", "priority", "format", "dialingMode", "maxSkips"):
+        if doc.get(key) is not None:
+            body[key] = doc[key]
+    dnc = doc.get("dncLists")
+    if isinstance(dnc, Mapping) and dnc.get("name"):
+        body["dncLists"] = {"name": dnc["name"]}
+    strategy = doc.get("dialingStrategy")
+    if isinstance(strategy, Mapping):
+        out: dict[str, Any] = {}
+        caller = strategy.get("callerId")
+        if isinstance(caller, Mapping) and caller.get("phoneNumber"):
+            out["callerId"] = {"phoneNumber": caller["phoneNumber"]}
+        hours = strategy.get("callingHours")
+        if isinstance(hours, Mapping):
+            out["callingHours"] = {
+                "frequency": hours.get("frequency"),
+                "timezone": hours.get("timezone"),
+                "days": [
+                    {"day": d.get("day"), "start": d.get("start"), "end": d.get("end")}
+                    for d in hours.get("days") or []
+                    if isinstance(d, Mapping)
+                ],
+            }
+        for key in _VOICE_STRATEGY:
+            if strategy.get(key) is not None:
+                out[key] = strategy[key]
+        body["dialingStrategy"] = out
+    schedule = doc.get("schedule")
+    if isinstance(schedule, Mapping) and "isSchedulingEnabled" in schedule:
+        body["schedule"] = {"isSchedulingEnabled": bool(schedule["isSchedulingEnabled"])}
+    message = doc.get("message")
+    if isinstance(message, Mapping) and message.get("message") is not None:
+        kept = {"message": message["message"]}
+        template = message.get("template_name", message.get("templateName"))
+        if template:
+            kept["template_name"] = template
+        body["message"] = kept
+    view, facts = live_view(doc, item, flows, applied)
+    if facts.flow_name:
+        body[FLOW_FIELD] = facts.flow_name
+    if view.get("queueName"):
+        body["queue_name"] = view["queueName"]
+    if view.get("enableMachineDetect"):
+        body["enableMachineDetect"] = view["enableMachineDetect"]
+    return body
+
+
+def _overlay(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _overlay(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out
+
+
+def put_body(
+    campaign: Campaign,
+    live_doc: Mapping[str, Any],
+    list_item: Mapping[str, Any] | None,
+    flows: FlowBook,
+    applied: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The complete PUT body: the manifest's fields laid over the live campaign's writable fields.
+
+    The API replaces the whole campaign on PUT, so a field the manifest leaves out (unmanaged)
+    is sent with its live value and survives. Read-only fields are never sent; fields that do
+    not belong to the campaign's format or dialing mode are dropped.
+    """
+    kind = _kind(campaign)
+    body = _overlay(_live_request_fields(live_doc, list_item or {}, flows, applied), create_body(campaign))
+    for key in _NOT_FOR.get(kind, set()) | READ_ONLY:
+        body.pop(key, None)
+    return body

@@ -1,0 +1,437 @@
+"""The Plan value and ``build_plan``: desired + live + state in, a deterministic plan out.
+
+Pure: no client, no files, no clock. ``plan`` and ``apply`` run this same computation; a saved
+plan is this value, serialised.
+
+Identity: state ``key -> id``; without a state entry, a live campaign of the same type whose name
+matches case-insensitively is adopted; otherwise the campaign is created. A state entry whose id
+is gone live becomes a create ("deleted outside campaign-sync"); a state key no manifest has any
+more becomes a delete. Live campaigns neither in state nor adopted are unmanaged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from campaign_sync.diff import FieldChange, compare
+from campaign_sync.errors import CampaignSyncError
+from campaign_sync.models import Campaign
+from campaign_sync.normalize import (
+    FLOW_FIELD,
+    FlowBook,
+    content_hash,
+    create_body,
+    desired_view,
+    live_view,
+    project,
+    put_body,
+)
+
+FORMAT_VERSION = 1
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+    @property
+    def glyph(self) -> str:
+        return {"create": "+", "update": "~", "delete": "-"}[self.value]
+
+    @property
+    def order(self) -> int:
+        return {"create": 0, "update": 1, "delete": 2}[self.value]
+
+
+class PlanError(CampaignSyncError):
+    pass
+
+
+class DesiredCampaign(Protocol):
+    """What the plan needs of a manifest campaign (``manifest.ManifestCampaign``)."""
+
+    @property
+    def campaign(self) -> Campaign: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def location(self) -> Any: ...
+
+
+class Record(Protocol):
+    """What the plan needs of a state entry (``state.CampaignRecord``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def campaignType(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def applied(self) -> Mapping[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class LiveCampaign:
+    """One live campaign: its list item, and its full document when it was read (or cached)."""
+
+    id: str
+    campaign_type: str
+    name: str
+    status: str | None
+    updated_at: str | None
+    item: Mapping[str, Any]
+    doc: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_change_fraction: float = 0.5
+    min_managed: int = 10
+    rate_limit: int = 60
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str
+    action: Action
+    campaign_type: str
+    name: str
+    campaign_id: str | None = None
+    fields: tuple[FieldChange, ...] = ()
+    blocked: str | None = None
+    adopted: bool = False
+    note: str | None = None
+    location: str | None = None
+    body: Mapping[str, Any] | None = None
+    live_updated_at: str | None = None
+    live_hash: str | None = None
+    live_view: Mapping[str, Any] | None = None
+    applied: Mapping[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC section 5 shape, plus a few added fields."""
+        out: dict[str, Any] = {
+            "key": self.key,
+            "action": self.action.value,
+            "campaignType": self.campaign_type,
+            "campaignId": self.campaign_id,
+            "blocked": self.blocked,
+            "fields": [f.to_json() for f in self.fields],
+            "name": self.name,
+        }
+        if self.adopted:
+            out["adopted"] = True
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True)
+class Match:
+    """A manifest campaign tied to a live one (whether or not it changes)."""
+
+    key: str
+    campaign_id: str
+    campaign_type: str
+    name: str
+    adopted: bool
+    applied: Mapping[str, Any]
+    updated_at: str | None
+    live_hash: str | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    create: int = 0
+    update: int = 0
+    delete: int = 0
+    unchanged: int = 0
+    unmanaged: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "create": self.create,
+            "update": self.update,
+            "delete": self.delete,
+            "unchanged": self.unchanged,
+            "unmanaged": self.unmanaged,
+        }
+
+    def line(self) -> str:
+        return (
+            f"Plan: {self.create} to create, {self.update} to update, {self.delete} to delete, "
+            f"{self.unchanged} unchanged, {self.unmanaged} unmanaged."
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    environment: str
+    changes: tuple[Change, ...]
+    summary: Summary
+    matches: tuple[Match, ...] = ()
+    warnings: tuple[str, ...] = ()
+    learned_flows: Mapping[str, str] = field(default_factory=dict)
+    forget: tuple[str, ...] = ()
+    managed: int = 0
+    rate_limit: int = 60
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def writes(self) -> int:
+        return sum(1 for c in self.changes if not c.blocked)
+
+    def estimate(self) -> str:
+        seconds = self.writes * 60 / max(self.rate_limit, 1)
+        noun = "request" if self.writes == 1 else "requests"
+        return (
+            f"apply will make {self.writes} write {noun} "
+            f"(about {seconds:.0f}s at {self.rate_limit} requests/minute)"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "formatVersion": FORMAT_VERSION,
+            "environment": self.environment,
+            "summary": self.summary.to_json(),
+            "changes": [c.to_json() for c in self.changes],
+            "warnings": list(self.warnings),
+            "writes": self.writes,
+        }
+
+
+def _blocked(live: LiveCampaign, action: Action) -> str | None:
+    status = live.status or ""
+    if status == "Active":
+        verb = "updated" if action is Action.UPDATE else "deleted"
+        return f"campaign is Active and cannot be {verb}; stop it first, then apply again"
+    if status == "Preparing" and action is Action.UPDATE:
+        return "campaign is still Preparing; apply again once it is Ready"
+    return None
+
+
+def _compare_flow(
+    desired: dict[str, Any], live: dict[str, Any], flow_id: str | None, flows: FlowBook
+) -> list[FieldChange]:
+    """The experience flow, compared by name through the known pairings (never a false change)."""
+    want = desired.pop(FLOW_FIELD, None)
+    have = live.pop(FLOW_FIELD, None)
+    if want is None:
+        return []
+    known = flows.id_of(want)
+    if flow_id is None:
+        return [FieldChange(FLOW_FIELD, None, want)]
+    if known is not None:
+        return [] if known == flow_id else [FieldChange(FLOW_FIELD, have or flow_id, want)]
+    if have is not None:
+        return [] if have == want else [FieldChange(FLOW_FIELD, have, want)]
+    return [FieldChange(FLOW_FIELD, flow_id, want, unverified=True)]
+
+
+def build_plan(
+    environment: str,
+    desired: Mapping[str, DesiredCampaign],
+    live: Iterable[LiveCampaign],
+    state: Mapping[str, Record],
+    flows: FlowBook,
+    policy: Policy = Policy(),
+    targets: Iterable[str] = (),
+) -> Plan:
+    """Compare desired with live through state; pure and deterministic."""
+    wanted = set(targets)
+    unknown = sorted(wanted - set(desired) - set(state))
+    if unknown:
+        raise PlanError(f"--target {', '.join(unknown)}: no such key in the manifests or the state")
+
+    def in_scope(key: str) -> bool:
+        return not wanted or key in wanted
+
+    by_id = {c.id: c for c in live}
+    claimed = {rec.id for rec in state.values()}
+    by_name = {(c.campaign_type, c.name.lower()): c for c in by_id.values() if c.id not in claimed}
+    learned: dict[str, str] = {}
+    changes: list[Change] = []
+    matches: list[Match] = []
+    warnings: list[str] = []
+    unchanged = 0
+    adopted_ids: set[str] = set()
+
+    for key in sorted(desired):
+        if not in_scope(key):
+            continue
+        item = desired[key]
+        campaign = item.campaign
+        ctype = campaign.campaignType
+        where = str(item.location)
+        record = state.get(key)
+        if record is not None and record.campaignType != ctype:
+            raise PlanError(
+                f"{where}: {key}: campaignType changed from {record.campaignType} to {ctype}; a campaign "
+                "cannot change type. Give the new campaign a new key (the old one will be deleted)."
+            )
+        want = desired_view(campaign)
+        target: LiveCampaign | None = None
+        adopted = False
+        note = None
+        if record is not None:
+            target = by_id.get(record.id)
+            if target is None:
+                note = f"deleted outside campaign-sync (was {record.id})"
+        if target is None and record is None:
+            target = by_name.get((ctype, campaign.name.lower()))
+            adopted = target is not None
+        if target is None:
+            clash = by_name.get((ctype, campaign.name.lower()))
+            blocked = (
+                f"a live {ctype} campaign named {clash.name!r} already exists ({clash.id}); adopt it with "
+                f"`campaign-sync import {key} {clash.id}` or rename the manifest campaign"
+                if clash is not None
+                else None
+            )
+            changes.append(
+                Change(
+                    key,
+                    Action.CREATE,
+                    ctype,
+                    campaign.name,
+                    fields=tuple(compare({}, want)),
+                    blocked=blocked,
+                    note=note,
+                    location=where,
+                    body=create_body(campaign),
+                    applied=want,
+                )
+            )
+            continue
+        if adopted:
+            adopted_ids.add(target.id)
+        if target.doc is None:
+            raise PlanError(f"internal: live campaign {target.id} for {key!r} was not read")
+        applied = record.applied if record is not None else None
+        have_full, facts = live_view(target.doc, target.item, flows, applied)
+        if facts.flow_id and facts.flow_name and flows.id_of(facts.flow_name) is None:
+            learned[facts.flow_name] = facts.flow_id
+        have = project(have_full, want)
+        want_cmp = dict(want)
+        fields = _compare_flow(want_cmp, have, facts.flow_id, FlowBook.of(learned, flows.by_name))
+        fields = sorted([*fields, *compare(have, want_cmp)], key=lambda f: f.path)
+        if any(f.unverified for f in fields):
+            warnings.append(
+                f"{key}: cannot verify experienceFlowName {want.get(FLOW_FIELD)!r}: live flow "
+                f"{facts.flow_id} has no known name. apply writes it and remembers the pairing; "
+                "or add it under experienceFlows in campaign-sync.yaml."
+            )
+        if "enableMachineDetect" in want and "enableMachineDetect" not in have_full:
+            warnings.append(
+                f"{key}: enableMachineDetect cannot be read back from the API; "
+                "it is sent with the next update"
+            )
+        live_hash = content_hash(target.doc)
+        matches.append(
+            Match(key, target.id, ctype, campaign.name, adopted, want, target.updated_at, live_hash)
+        )
+        if not fields:
+            unchanged += 1
+            continue
+        for other in by_id.values():
+            if (
+                other.id != target.id
+                and other.campaign_type == ctype
+                and other.name.lower() == campaign.name.lower()
+                and other.name.lower() != target.name.lower()
+            ):
+                warnings.append(
+                    f"{key}: renaming to {campaign.name!r} will fail: {other.id} already has that name"
+                )
+        changes.append(
+            Change(
+                key,
+                Action.UPDATE,
+                ctype,
+                campaign.name,
+                campaign_id=target.id,
+                fields=tuple(fields),
+                blocked=_blocked(target, Action.UPDATE),
+                adopted=adopted,
+                location=where,
+                body=put_body(
+                    campaign, target.doc, target.item, FlowBook.of(learned, flows.by_name), applied
+                ),
+                live_updated_at=target.updated_at,
+                live_hash=live_hash,
+                live_view=have,
+                applied=want,
+            )
+        )
+
+    forget: list[str] = []
+    for key in sorted(state):
+        if key in desired or not in_scope(key):
+            continue
+        record = state[key]
+        gone = by_id.get(record.id)
+        if gone is None:
+            forget.append(key)
+            warnings.append(f"{key}: no longer in the manifests and already gone live; apply forgets it")
+            continue
+        changes.append(
+            Change(
+                key,
+                Action.DELETE,
+                record.campaignType,
+                gone.name,
+                campaign_id=gone.id,
+                blocked=_blocked(gone, Action.DELETE),
+                live_updated_at=gone.updated_at,
+                live_hash=content_hash(gone.doc) if gone.doc is not None else None,
+            )
+        )
+
+    managed_ids = claimed | adopted_ids
+    unmanaged = sum(1 for c in by_id.values() if c.id not in managed_ids)
+    changes.sort(key=lambda c: (c.action.order, c.key))
+    summary = Summary(
+        create=sum(c.action is Action.CREATE for c in changes),
+        update=sum(c.action is Action.UPDATE for c in changes),
+        delete=sum(c.action is Action.DELETE for c in changes),
+        unchanged=unchanged,
+        unmanaged=unmanaged,
+    )
+    for change in changes:
+        if change.blocked:
+            warnings.append(f"{change.key}: blocked: {change.blocked}")
+    return Plan(
+        environment=environment,
+        changes=tuple(changes),
+        summary=summary,
+        matches=tuple(sorted(matches, key=lambda m: m.key)),
+        warnings=tuple(warnings),
+        learned_flows=dict(sorted(learned.items())),
+        forget=tuple(forget),
+        managed=len(state),
+        rate_limit=policy.rate_limit,
+    )
+
+
+def safety_problem(plan: Plan, policy: Policy) -> str | None:
+    """Why the plan is too big to apply without --force, or None."""
+    existing = plan.managed
+    changing = plan.summary.update + plan.summary.delete
+    if existing < policy.min_managed or existing == 0:
+        return None
+    fraction = changing / existing
+    if fraction <= policy.max_change_fraction:
+        return None
+    return (
+        f"{changing} of {existing} managed campaigns would change or be deleted ({fraction:.0%}), over the "
+        f"{policy.max_change_fraction:.0%} safety threshold (maxChangeFraction). Review the plan, then pass "
+        "--force to apply it anyway."
+    )

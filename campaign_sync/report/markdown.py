@@ -1,0 +1,101 @@
+"""Markdown for a pull-request comment or a job summary.
+
+The summary line comes first; each campaign is a collapsible section with a field table. User
+text is escaped: no HTML or links render, ``@mentions`` never ping, pipes never break a table.
+The result stays under GitHub's comment limit, with a note when sections were left out.
+"""
+
+from __future__ import annotations
+
+import html
+
+from campaign_sync.report.model import Report, Section
+
+LIMIT = 65_000
+_MD_SPECIAL = set("\\`*_{}[]()#+-.!|~>")
+
+
+def escape(text: str) -> str:
+    """Escape user text for a Markdown table cell or paragraph."""
+    out: list[str] = []
+    for char in text.replace("\r\n", "\n"):
+        if char == "&":
+            out.append("&amp;")
+        elif char == "<":
+            out.append("&lt;")
+        elif char == ">":
+            out.append("&gt;")
+        elif char == "@":
+            out.append("&#64;")
+        elif char in "\n\r\t":
+            out.append(" ")
+        elif char in _MD_SPECIAL:
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def escape_html(text: str) -> str:
+    """Escape user text placed inside the HTML of a <summary>."""
+    return html.escape(" ".join(text.split()), quote=True).replace("@", "&#64;")
+
+
+def _section(report: Report, section: Section) -> str:
+    label = {"create": "create", "update": "update", "delete": "delete"}.get(section.kind, section.kind)
+    ident = f" ({escape_html(section.campaign_id)})" if section.campaign_id else ""
+    blocked = " — blocked" if section.blocked else ""
+    summary = (
+        f"{section.glyph} {label} <code>{escape_html(section.key)}</code>: "
+        f"{escape_html(section.name)}{ident}{blocked}"
+    )
+    lines = [f"<details><summary>{summary}</summary>", ""]
+    if section.blocked:
+        lines.append(f"**Blocked:** {escape(section.blocked)}")
+        lines.append("")
+    for note in section.notes:
+        lines.append(f"_{escape(note)}_")
+        lines.append("")
+    if section.rows:
+        lines.append(f"| field | {report.before_label} | {report.after_label} |")
+        lines.append("|---|---|---|")
+        for row in section.rows:
+            after = escape(row.after) + (f" _({escape(row.note)})_" if row.note else "")
+            lines.append(f"| {escape(row.path)} | {escape(row.before)} | {after} |")
+        lines.append("")
+    lines.append("</details>")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def render(report: Report, limit: int = LIMIT) -> str:
+    head = [
+        f"### {escape(report.title)} · `{escape_html(report.environment)}`",
+        "",
+        f"**{escape(report.summary_line)}**",
+        "",
+    ]
+    if not report.sections:
+        head += [escape(report.empty_message), ""]
+    tail: list[str] = []
+    if report.warnings:
+        tail += ["**Warnings**", ""] + [f"- {escape(w)}" for w in report.warnings] + [""]
+    tail += [escape(line) for line in report.footer]
+    if report.generated_at:
+        tail += ["", f"_Generated {escape(report.generated_at)} by campaign-sync._"]
+    body: list[str] = []
+    used = len("\n".join(head)) + len("\n".join(tail)) + 400
+    left_out = 0
+    for index, section in enumerate(report.sections):
+        chunk = _section(report, section)
+        if used + len(chunk) > limit:
+            left_out = len(report.sections) - index
+            break
+        body.append(chunk)
+        used += len(chunk) + 1
+    if left_out:
+        body.append(
+            f"_{left_out} more campaign{'s' if left_out != 1 else ''} not shown: the comment is limited to "
+            f"{limit:,} characters. The full report is in the workflow artifacts._\n"
+        )
+    return "\n".join([*head, *body, *tail]).rstrip() + "\n"

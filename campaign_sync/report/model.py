@@ -1,0 +1,74 @@
+"""One view model for every human-readable report (plan and drift), rendered per format.
+
+A :class:`Report` is a summary line, counts, and one :class:`Section` per campaign holding
+:class:`Row` objects (a field, its before and after). Text, Markdown, HTML and JUnit renderers
+all read this model, so the table logic exists once. Values are shown with :func:`show`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from campaign_sync.diff import FieldChange
+
+
+@dataclass(frozen=True)
+class Row:
+    path: str
+    before: str
+    after: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    kind: str  # create | update | delete | changed | missing | pending | ok
+    glyph: str
+    campaign_type: str
+    name: str
+    campaign_id: str | None = None
+    rows: tuple[Row, ...] = ()
+    notes: tuple[str, ...] = ()
+    blocked: str | None = None
+    location: str | None = None
+    failed: bool = False
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    environment: str
+    summary_line: str
+    counts: dict[str, int]
+    sections: tuple[Section, ...]
+    warnings: tuple[str, ...] = ()
+    footer: tuple[str, ...] = ()
+    empty_message: str = ""
+    before_label: str = "before"
+    after_label: str = "after"
+    generated_at: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def show(value: Any) -> str:
+    """A value as one line: strings quoted, lists and mappings as compact JSON, absent as (none)."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+
+
+def rows_of(fields: tuple[FieldChange, ...]) -> tuple[Row, ...]:
+    return tuple(
+        Row(
+            f.path,
+            show(f.before),
+            show(f.after),
+            "cannot verify: flow id has no known name" if f.unverified else "",
+        )
+        for f in fields
+    )

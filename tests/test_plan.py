@@ -1,0 +1,229 @@
+"""build_plan: identity, actions, blocked changes, flows, summary, safety, determinism."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from campaign_sync.errors import Location
+from campaign_sync.normalize import FlowBook, desired_view
+from campaign_sync.plan import Action, LiveCampaign, Plan, PlanError, Policy, build_plan, safety_problem
+from campaign_sync.report import render_plan
+from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE
+from tests.test_normalize import FLOW_ID, FLOWS, SMS_ADVANCED_LIVE, SMS_SIMPLE_LIVE, campaign
+
+
+@dataclass(frozen=True)
+class Item:
+    campaign: Any
+    location: Location = Location("manifests/m.yaml", 2)
+
+    @property
+    def key(self) -> str:
+        return str(self.campaign.key)
+
+
+@dataclass(frozen=True)
+class Rec:
+    id: str
+    campaignType: str
+    name: str
+    applied: dict[str, Any] = field(default_factory=dict)
+
+
+def live(doc: dict[str, Any], ctype: str = "sms", status: str = "Ready", **item: Any) -> LiveCampaign:
+    cid = doc["_id"]
+    return LiveCampaign(cid, ctype, doc["name"], status, doc.get("updatedAt"), {"_id": cid, **item}, doc)
+
+
+ADV = campaign(SMS_ADVANCED)
+SIMPLE = campaign(SMS_SIMPLE)
+DESIRED = {"interactive-support": Item(ADV), "bill-reminder": Item(SIMPLE)}
+
+
+def plan_of(desired=DESIRED, lives=(), state=None, flows=FLOWS, **kw) -> Plan:  # type: ignore[no-untyped-def]
+    return build_plan("prod", desired, list(lives), state or {}, flows, Policy(), **kw)
+
+
+def test_in_sync_through_state_is_no_change() -> None:
+    state = {
+        "interactive-support": Rec(SMS_ADVANCED_LIVE["_id"], "sms", "x"),
+        "bill-reminder": Rec("cd-2", "sms", "y"),
+    }
+    result = plan_of(lives=[live(SMS_ADVANCED_LIVE), live(SMS_SIMPLE_LIVE)], state=state)
+    assert result.changes == ()
+    assert result.summary.to_json() == {"create": 0, "update": 0, "delete": 0, "unchanged": 2, "unmanaged": 0}
+    assert render_plan(result, "text").startswith("No changes.")
+
+
+def test_adopt_by_name_ignoring_case() -> None:
+    doc = dict(SMS_SIMPLE_LIVE, name="BILL REMINDER")
+    result = plan_of(desired={"bill-reminder": Item(SIMPLE)}, lives=[live(doc)])
+    (change,) = result.changes
+    assert change.action is Action.UPDATE
+    assert change.adopted
+    assert [f.path for f in change.fields] == ["name"]
+    assert result.matches[0].adopted
+
+
+def test_adopted_without_change_is_still_recorded() -> None:
+    result = plan_of(desired={"bill-reminder": Item(SIMPLE)}, lives=[live(SMS_SIMPLE_LIVE)])
+    assert result.changes == ()
+    assert [(m.key, m.campaign_id, m.adopted) for m in result.matches] == [("bill-reminder", "cd-2", True)]
+    assert "Adopted by name" in render_plan(result, "text")
+
+
+def test_create_when_nothing_matches() -> None:
+    result = plan_of(desired={"bill-reminder": Item(SIMPLE)})
+    (change,) = result.changes
+    assert change.action is Action.CREATE
+    assert change.body is not None
+    assert change.body["name"] == "Bill Reminder"
+    assert {f.path for f in change.fields} >= {"name", "priority", "dialingStrategy", "message"}
+
+
+def test_state_entry_gone_live_is_a_create_flagged() -> None:
+    result = plan_of(
+        desired={"bill-reminder": Item(SIMPLE)}, state={"bill-reminder": Rec("cd-gone", "sms", "Bill")}
+    )
+    (change,) = result.changes
+    assert change.action is Action.CREATE
+    assert change.note == "deleted outside campaign-sync (was cd-gone)"
+
+
+def test_key_dropped_from_manifests_is_a_delete_and_unknown_live_is_unmanaged() -> None:
+    other = dict(SMS_SIMPLE_LIVE, _id="cd-9", name="Someone else's")
+    result = plan_of(
+        desired={"interactive-support": Item(ADV)},
+        lives=[live(SMS_ADVANCED_LIVE), live(SMS_SIMPLE_LIVE), live(other)],
+        state={
+            "interactive-support": Rec(SMS_ADVANCED_LIVE["_id"], "sms", "x"),
+            "bill-reminder": Rec("cd-2", "sms", "y"),
+        },
+    )
+    assert [(c.action, c.key, c.campaign_id) for c in result.changes] == [
+        (Action.DELETE, "bill-reminder", "cd-2")
+    ]
+    assert result.summary.unmanaged == 1
+    assert result.summary.unchanged == 1
+
+
+def test_state_key_gone_everywhere_is_forgotten_without_a_request() -> None:
+    result = plan_of(desired={}, state={"old": Rec("cd-old", "sms", "Old")})
+    assert result.changes == ()
+    assert result.forget == ("old",)
+
+
+@pytest.mark.parametrize(
+    ("status", "blocked"), [("Active", True), ("Preparing", True), ("Stopped", False), ("Completed", False)]
+)
+def test_active_campaigns_block_updates(status: str, blocked: bool) -> None:
+    doc = dict(SMS_SIMPLE_LIVE, description="old")
+    result = plan_of(
+        desired={"bill-reminder": Item(SIMPLE)},
+        lives=[live(doc, status=status)],
+        state={"bill-reminder": Rec("cd-2", "sms", "y")},
+    )
+    (change,) = result.changes
+    assert bool(change.blocked) is blocked
+    assert result.writes == (0 if blocked else 1)
+
+
+def test_unknown_flow_pairing_is_unverified_not_false() -> None:
+    result = plan_of(
+        desired={"interactive-support": Item(ADV)}, lives=[live(SMS_ADVANCED_LIVE)], flows=FlowBook()
+    )
+    (change,) = result.changes
+    (field_change,) = change.fields
+    assert field_change.unverified
+    assert (field_change.path, field_change.before, field_change.after) == (
+        "experienceFlowName",
+        FLOW_ID,
+        "SMS Support Flow",
+    )
+    assert any("cannot verify experienceFlowName" in w for w in result.warnings)
+
+
+def test_known_flow_pairing_to_another_flow_is_a_real_change() -> None:
+    flows = FlowBook({"SMS Support Flow": "cf-other", "Old Flow": FLOW_ID})
+    result = plan_of(desired={"interactive-support": Item(ADV)}, lives=[live(SMS_ADVANCED_LIVE)], flows=flows)
+    (change,) = result.changes
+    assert [(f.path, f.before, f.after, f.unverified) for f in change.fields] == [
+        ("experienceFlowName", "Old Flow", "SMS Support Flow", False)
+    ]
+
+
+def test_type_change_is_an_error_naming_the_location() -> None:
+    with pytest.raises(
+        PlanError, match=r"manifests/m.yaml:2: bill-reminder: campaignType changed from voice to sms"
+    ):
+        plan_of(desired={"bill-reminder": Item(SIMPLE)}, state={"bill-reminder": Rec("cd-2", "voice", "y")})
+
+
+def test_targets_narrow_the_plan_and_unknown_targets_fail() -> None:
+    result = plan_of(targets=["bill-reminder"])
+    assert [c.key for c in result.changes] == ["bill-reminder"]
+    with pytest.raises(PlanError, match="--target nope"):
+        plan_of(targets=["nope"])
+
+
+def test_changes_sorted_by_action_then_key_and_json_shape() -> None:
+    desired = {
+        "z-new": Item(campaign(SMS_SIMPLE.replace("bill-reminder", "z-new").replace("Bill Reminder", "Zed"))),
+        "a-new": Item(campaign(SMS_SIMPLE.replace("bill-reminder", "a-new").replace("Bill Reminder", "Ay"))),
+        "interactive-support": Item(ADV),
+    }
+    doc = dict(SMS_ADVANCED_LIVE, description="old")
+    state = {"interactive-support": Rec(doc["_id"], "sms", "x"), "gone": Rec("cd-2", "sms", "Bill")}
+    result = plan_of(desired=desired, lives=[live(doc), live(SMS_SIMPLE_LIVE)], state=state)
+    assert [(c.action.value, c.key) for c in result.changes] == [
+        ("create", "a-new"),
+        ("create", "z-new"),
+        ("update", "interactive-support"),
+        ("delete", "gone"),
+    ]
+    data = result.to_json()
+    assert data["formatVersion"] == 1
+    assert data["environment"] == "prod"
+    assert data["summary"] == {"create": 2, "update": 1, "delete": 1, "unchanged": 0, "unmanaged": 0}
+    update = data["changes"][2]
+    assert {k: update[k] for k in ("key", "action", "campaignType", "campaignId", "blocked")} == {
+        "key": "interactive-support",
+        "action": "update",
+        "campaignType": "sms",
+        "campaignId": doc["_id"],
+        "blocked": None,
+    }
+    assert update["fields"] == [{"path": "description", "before": "old", "after": "Chat-enabled SMS support"}]
+
+
+def test_identical_input_gives_byte_identical_output() -> None:
+    doc = dict(SMS_ADVANCED_LIVE, description="old")
+    outputs = set()
+    for _ in range(3):
+        result = plan_of(lives=[live(copy.deepcopy(doc))])
+        outputs.add(tuple(render_plan(result, fmt) for fmt in ("text", "json", "markdown")))
+    assert len(outputs) == 1
+
+
+def test_safety_threshold_counts_updates_and_deletes_of_managed() -> None:
+    state = {f"k{i}": Rec(f"cd-{i}", "sms", f"n{i}") for i in range(10)}
+    result = plan_of(
+        desired={},
+        lives=[live(dict(SMS_SIMPLE_LIVE, _id=f"cd-{i}", name=f"n{i}")) for i in range(10)],
+        state=state,
+    )
+    assert result.summary.delete == 10
+    problem = safety_problem(result, Policy(max_change_fraction=0.5))
+    assert problem is not None
+    assert "10 of 10 managed campaigns" in problem and "--force" in problem
+    small = plan_of(desired={}, lives=[live(SMS_SIMPLE_LIVE)], state={"k": Rec("cd-2", "sms", "x")})
+    assert safety_problem(small, Policy()) is None  # fewer than 10 managed
+
+
+def test_applied_spec_is_the_desired_view() -> None:
+    result = plan_of(desired={"bill-reminder": Item(SIMPLE)}, lives=[live(SMS_SIMPLE_LIVE)])
+    assert result.matches[0].applied == desired_view(SIMPLE)
