@@ -19,7 +19,7 @@ from tests.test_normalize import FLOW_ID, FLOWS, SMS_ADVANCED_LIVE, SMS_SIMPLE_L
 @dataclass(frozen=True)
 class Item:
     campaign: Any
-    location: Location = Location("manifests/m.yaml", 2)
+    location: Location = field(default_factory=lambda: Location("manifests/m.yaml", 2))
 
     @property
     def key(self) -> str:
@@ -219,7 +219,8 @@ def test_safety_threshold_counts_updates_and_deletes_of_managed() -> None:
     assert result.summary.delete == 10
     problem = safety_problem(result, Policy(max_change_fraction=0.5))
     assert problem is not None
-    assert "10 of 10 managed campaigns" in problem and "--force" in problem
+    assert "10 of 10 managed campaigns" in problem
+    assert "--force" in problem
     small = plan_of(desired={}, lives=[live(SMS_SIMPLE_LIVE)], state={"k": Rec("cd-2", "sms", "x")})
     assert safety_problem(small, Policy()) is None  # fewer than 10 managed
 
