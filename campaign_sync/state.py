@@ -393,7 +393,7 @@ def _loads(raw: bytes) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise _Invalid(
                 f"truncated JSON: the text ends at line {exc.lineno} before the document does"
             ) from None
@@ -441,7 +441,7 @@ def _parse_state(data: Any) -> State:
     try:
         uuid.UUID(lineage)
     except ValueError:
-        raise _Invalid(f"lineage must be a uuid, not {lineage!r}") from None
+        raise _Invalid(f"lineage must be a uuid, not {_describe(lineage)}") from None
     tool_version = _text(data.get("toolVersion", _UNKNOWN_VERSION), "toolVersion")
     flows_data = _mapping(data.get("flows", {}), "flows")
     flows = {
@@ -470,7 +470,7 @@ def _parse_record(data: Any, where: str) -> CampaignRecord:
             raise _Invalid(f'{where}: no "{name}" field')
     campaign_type = _text(record["campaignType"], f"{where}.campaignType")
     if campaign_type not in CAMPAIGN_TYPES:
-        raise _Invalid(f"{where}.campaignType must be sms or voice, not {campaign_type!r}")
+        raise _Invalid(f"{where}.campaignType must be sms or voice, not {_describe(campaign_type)}")
     live = record.get("live")
     return CampaignRecord(
         id=_text(record["id"], f"{where}.id"),
@@ -531,7 +531,9 @@ def _kind(value: Any) -> str:
 
 
 def _describe(value: Any) -> str:
-    return repr(value) if _is_int(value) or (isinstance(value, str) and len(value) <= 60) else _kind(value)
+    if _is_int(value):
+        return str(value)
+    return _quote(value) if isinstance(value, str) and len(value) <= 60 else _kind(value)
 
 
 def _quote(key: str) -> str:
