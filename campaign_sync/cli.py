@@ -277,6 +277,186 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str,
         raise click.exceptions.Exit(ExitCode.CHANGES)
 
 
+lock_timeout_option = click.option(
+    "--lock-timeout",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wait this long for another run holding the state lock.",
+)
+
+
+@cli.command()
+@click.argument("planfile", required=False, type=click.Path(dir_okay=False))
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--allow-delete", is_flag=True, help="Delete campaigns whose keys left the manifests.")
+@click.option("--force", is_flag=True, help="Apply even when more than maxChangeFraction would change.")
+@target_option
+@click.option(
+    "--refresh", type=click.Choice(["incremental", "full"]), default="incremental", show_default=True
+)
+@lock_timeout_option
+@global_options
+def apply(
+    planfile: str | None,
+    auto_approve: bool,
+    allow_delete: bool,
+    force: bool,
+    targets: tuple[str, ...],
+    refresh: str,
+    lock_timeout: float,
+) -> None:
+    """Make live campaigns match the manifests (or exactly a saved PLANFILE)."""
+    from pathlib import Path
+
+    from campaign_sync import engine
+    from campaign_sync.apply import results_table
+    from campaign_sync.errors import ApplyFailed, Interrupted
+    from campaign_sync.report import render_plan
+
+    opts = _opts()
+    console = opts.console
+    if planfile and targets:
+        raise click.UsageError("--target narrows a new plan; a saved PLANFILE is applied exactly as saved")
+    interactive = sys.stdin.isatty() and console.stdout.isatty()
+    if not planfile and not auto_approve and not interactive:
+        raise click.UsageError(
+            "apply needs approval: run it in a terminal, pass --auto-approve, or apply a saved plan "
+            "(`campaign-sync plan --out plan.json` then `campaign-sync apply plan.json`)"
+        )
+
+    def show(plan: Any) -> None:
+        console.out(render_plan(plan, "text", console.style), nl=False)
+
+    def approve(_plan: Any) -> bool:
+        if auto_approve:
+            return True
+        answer = click.prompt(
+            "Apply these changes? Only 'yes' is accepted", default="", show_default=False, err=True
+        )
+        return bool(answer.strip() == "yes")
+
+    session = _session(opts)
+    try:
+        outcome = engine.apply(
+            session,
+            planfile_path=Path(planfile) if planfile else None,
+            targets=targets,
+            allow_delete=allow_delete,
+            force=force,
+            full=refresh == "full",
+            lock_timeout=lock_timeout,
+            approve=approve,
+            show=show,
+        )
+    finally:
+        _report_requests(opts, session)
+        session.close()
+    if outcome.cancelled:
+        console.err("Apply cancelled; nothing was changed.")
+        raise click.exceptions.Exit(ExitCode.ERROR)
+    result = outcome.result
+    if result is None or not result.outcomes:
+        console.out("Apply complete: no changes were needed.")
+        return
+    console.out("")
+    console.out(results_table(result), nl=False)
+    counts = result.counts()
+    if result.interrupted:
+        raise Interrupted(
+            f"{counts['applied']} change(s) applied and recorded, {counts['skipped']} skipped; "
+            "run `campaign-sync plan` to see what is left"
+        )
+    if result.failed:
+        raise ApplyFailed(
+            f"{len(result.failed)} of {len(result.outcomes)} change(s) failed; the others were applied and "
+            "recorded. Fix the cause and run apply again: the next plan shows exactly what is left."
+        )
+
+
+@cli.command("import")
+@click.argument("key")
+@click.argument("campaign_id")
+@lock_timeout_option
+@global_options
+def import_(key: str, campaign_id: str, lock_timeout: float) -> None:
+    """Adopt the live campaign CAMPAIGN_ID into state under manifest KEY (nothing is written live)."""
+    from campaign_sync import engine
+
+    opts = _opts()
+    session = _session(opts)
+    try:
+        message = engine.import_campaign(session, key, campaign_id, lock_timeout=lock_timeout)
+    finally:
+        session.close()
+    opts.console.out(message)
+
+
+@cli.group("state")
+def state_group() -> None:
+    """Inspect or edit the state file."""
+
+
+@state_group.command("list")
+@global_options
+def state_list() -> None:
+    """List managed campaigns: key, type, id, name."""
+    opts = _opts()
+    session = _session(opts)
+    state = session.store.load()
+    if not state.campaigns:
+        opts.console.out(f"No campaigns in {session.store.path} (serial {state.serial}).")
+        return
+    width = max(len(k) for k in state.campaigns)
+    for key in sorted(state.campaigns):
+        record = state.campaigns[key]
+        opts.console.out(f"{key.ljust(width)}  {record.campaignType:<5}  {record.id}  {record.name}")
+
+
+@state_group.command("show")
+@click.argument("key")
+@global_options
+def state_show(key: str) -> None:
+    """Show one campaign's record as JSON."""
+    from campaign_sync.errors import StateError
+    from campaign_sync.report import dumps
+
+    opts = _opts()
+    state = _session(opts).store.load()
+    record = state.campaigns.get(key)
+    if record is None:
+        raise StateError(f"no campaign {key!r} in the state (see `campaign-sync state list`)")
+    opts.console.out(dumps({key: record.to_json()}), nl=False)
+
+
+@state_group.command("rm")
+@click.argument("keys", nargs=-1, required=True)
+@lock_timeout_option
+@global_options
+def state_rm(keys: tuple[str, ...], lock_timeout: float) -> None:
+    """Forget campaigns (nothing is deleted live; they become unmanaged)."""
+    from campaign_sync import engine
+
+    opts = _opts()
+    opts.console.out(engine.forget(_session(opts), keys, lock_timeout=lock_timeout))
+
+
+@cli.command("force-unlock")
+@global_options
+def force_unlock() -> None:
+    """Remove a stale state lock (refused while its process is still running)."""
+    opts = _opts()
+    store = _session(opts).store
+    info = store.lock_info()
+    if info is None:
+        opts.console.out(f"No lock on {store.path}.")
+        return
+    opts.console.out(f"Removing lock: {info.describe()}")
+    store.force_unlock()
+    opts.console.out("Lock removed.")
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback).")
 @click.option(

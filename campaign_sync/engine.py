@@ -6,6 +6,7 @@ this module is where they meet. Writes live in ``apply.py``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,14 +14,24 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from campaign_sync.apply import kind
 from campaign_sync.config import Config, ResolvedEnvironment
-from campaign_sync.errors import ApiError, Issue, ManifestError, NotFoundError
+from campaign_sync.errors import (
+    ApiError,
+    Issue,
+    ManifestError,
+    NotFoundError,
+    StalePlanError,
+    StateError,
+)
 from campaign_sync.manifest import DesiredState, load_desired
 from campaign_sync.normalize import FlowBook
 from campaign_sync.plan import LiveCampaign, Plan, Policy, build_plan
 
 if TYPE_CHECKING:
+    from campaign_sync.apply import ApplyResult
     from campaign_sync.kore import KoreClient
+    from campaign_sync.planfile import SavedPlan
     from campaign_sync.redact import Redactor
     from campaign_sync.state import State, StateStore
 
@@ -115,7 +126,7 @@ class Session:
             creds = Credentials.from_environment(self.env.auth, self.environ, self.redactor)
             settings = ClientSettings.from_environment(self.env)
             if self.client_overrides:
-                settings = settings.model_copy(update=dict(self.client_overrides))
+                settings = dataclasses.replace(settings, **self.client_overrides)
             self._client = KoreClient(settings, creds, self.redactor, transport=self.transport)
         return self._client
 
@@ -172,7 +183,7 @@ def refresh(
     }
     items: list[tuple[str, Mapping[str, Any]]] = []
     for ctype in sorted(types):
-        items.extend((ctype, item) for item in client.list_campaigns(ctype))
+        items.extend((ctype, item) for item in client.list_campaigns(kind(ctype)))
     live: dict[str, LiveCampaign] = {}
     to_read: list[str] = []
     cached = 0
@@ -265,9 +276,213 @@ def save_plan(session: Session, run: PlanRun, path: Path) -> None:
     saved = planfile.SavedPlan(
         plan=run.plan,
         manifests_digest=session.desired.digest,
-        lineage=run.state.lineage,
+        lineage=run.state.lineage if session.store.exists() else "",
         serial=run.state.serial,
         targets=run.targets,
         created_at=utc_now(),
     )
     planfile.write(saved, path)
+
+
+def _check_writable(directory: Path) -> None:
+    """Fail before any write when the state cannot be saved (reliability row S5)."""
+    import os
+    import tempfile
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=directory)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise StateError(
+            f"cannot write the state in {directory}: {exc.strerror}; nothing was applied"
+        ) from None
+
+
+def _check_saved_plan(session: Session, saved: SavedPlan, state: State) -> None:
+    desired = session.desired
+    if saved.plan.environment != session.env.name:
+        raise StalePlanError(
+            f"{saved.path} was made for environment {saved.plan.environment!r}, not {session.env.name!r}"
+        )
+    if saved.manifests_digest != desired.digest:
+        raise StalePlanError(
+            f"stale plan: the manifests changed since {saved.path} was made; nothing was applied. "
+            "Run `campaign-sync plan --out FILE` again."
+        )
+    store = session.store
+    if not saved.lineage:
+        if store.exists():
+            raise StalePlanError(
+                f"stale plan: {saved.path} was made before the state file existed, and "
+                f"{store.path} has been written since; nothing was applied. Plan again."
+            )
+        return
+    store.check_compatible(saved.lineage, saved.serial)
+    if state.serial != saved.serial:
+        raise StalePlanError(
+            f"stale plan: the state moved from serial {saved.serial} to {state.serial} since {saved.path} "
+            "was made (another apply ran); nothing was applied. Plan again."
+        )
+
+
+def apply(
+    session: Session,
+    *,
+    planfile_path: Path | None = None,
+    targets: Sequence[str] = (),
+    allow_delete: bool = False,
+    force: bool = False,
+    full: bool = False,
+    lock_timeout: float = 0.0,
+    approve: Callable[[Plan], bool] = lambda _plan: True,
+    show: Callable[[Plan], None] = lambda _plan: None,
+) -> ApplyOutcome:
+    """Make live match: from a fresh plan (shown, then approved) or exactly a saved plan."""
+    from campaign_sync import apply as applying
+    from campaign_sync import planfile
+
+    saved = planfile.read(planfile_path) if planfile_path is not None else None
+    desired = session.desired
+    store = session.store
+    _check_writable(store.path.parent)
+    with store.lock("apply", timeout=lock_timeout):
+        state = store.load()
+        client = session.client()
+        docs: Mapping[str, Mapping[str, Any]] = {}
+        if saved is not None:
+            _check_saved_plan(session, saved, state)
+            plan_value = saved.plan
+            types = {c.campaign_type for c in plan_value.changes}
+            live = {
+                cid: c
+                for ctype in sorted(types)
+                for item in client.list_campaigns(kind(ctype))
+                if (cid := _campaign_id(item)) is not None
+                for c in [_live_from_item(ctype, cid, item)]
+            }
+            applying.check_stale(plan_value, live, client.get_campaign)
+            show(plan_value)
+            applying.preflight(plan_value, session.policy(), allow_delete=allow_delete, force=force)
+        else:
+            live_list = refresh(client, desired, state, targets=targets, full=full, progress=session.progress)
+            plan_value = build_plan(
+                session.env.name,
+                desired.campaigns,
+                live_list,
+                state.campaigns,
+                session.flows(state),
+                session.policy(),
+                targets,
+            )
+            docs = applying.with_docs(tuple(live_list))
+            show(plan_value)
+            if plan_value.has_changes:
+                applying.preflight(plan_value, session.policy(), allow_delete=allow_delete, force=force)
+                if not approve(plan_value):
+                    return ApplyOutcome(plan_value, None, cancelled=True)
+        forbidden = tuple(session.redactor.secrets())
+        state = store.save(applying.record_matches(state, plan_value, docs), forbidden)
+        if not plan_value.has_changes:
+            return ApplyOutcome(plan_value, applying.ApplyResult(state=state))
+        flows = FlowBook.of(session.env.experience_flows, state.flows)
+        with applying.deferred_signals(session.progress) as stop:
+            result = applying.execute(
+                plan_value,
+                client,
+                store,
+                state,
+                flows,
+                stop=stop,
+                progress=session.progress,
+                forbidden=forbidden,
+            )
+        return ApplyOutcome(plan_value, result)
+
+
+def _live_from_item(ctype: str, cid: str, item: Mapping[str, Any]) -> LiveCampaign:
+    return LiveCampaign(
+        id=cid,
+        campaign_type=ctype,
+        name=str(item.get("name", "")),
+        status=item.get("status"),
+        updated_at=item.get("updatedAt"),
+        item=item,
+    )
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    plan: Plan
+    result: ApplyResult | None
+    cancelled: bool = False
+
+
+def import_campaign(session: Session, key: str, campaign_id: str, *, lock_timeout: float = 0.0) -> str:
+    """Adopt a live campaign into state under a manifest key; nothing is written live."""
+    from campaign_sync.kore import campaign_id_of
+    from campaign_sync.normalize import content_hash, live_view
+    from campaign_sync.state import CampaignRecord
+
+    desired = session.desired.campaigns.get(key)
+    if desired is None:
+        raise StateError(
+            f"{key!r} is not in the manifests: add the campaign to a manifest first "
+            "(`campaign-sync export` writes manifests for live campaigns)"
+        )
+    store = session.store
+    with store.lock("import", timeout=lock_timeout):
+        state = store.load()
+        existing = state.campaigns.get(key)
+        if existing is not None and existing.id != campaign_id:
+            raise StateError(
+                f"{key!r} already manages {existing.id}; "
+                f"run `campaign-sync state rm {key}` first to re-import"
+            )
+        owner = next((k for k, r in state.campaigns.items() if r.id == campaign_id and k != key), None)
+        if owner is not None:
+            raise StateError(f"{campaign_id} is already managed as {owner!r}")
+        try:
+            doc = session.client().get_campaign(campaign_id)
+        except NotFoundError:
+            raise StateError(f"no live campaign {campaign_id} in environment {session.env.name}") from None
+        ctype = "voice" if doc.get("dialingMode") else "sms"
+        if ctype != desired.campaign.campaignType:
+            raise StateError(
+                f"{campaign_id} is a {ctype} campaign but {key!r} in {desired.location} is "
+                f"{desired.campaign.campaignType}"
+            )
+        view, _facts = live_view(doc, None, session.flows(state))
+        record = CampaignRecord(
+            id=campaign_id_of(doc) or campaign_id,
+            campaignType=ctype,
+            name=str(doc.get("name", "")),
+            applied=view,
+            updatedAt=doc.get("updatedAt"),
+            live=dict(doc),
+            contentHash=content_hash(doc),
+        )
+        saved = store.save(state.with_campaign(key, record), tuple(session.redactor.secrets()))
+    return (
+        f"Imported {campaign_id} ({record.name!r}) as {key} (state serial {saved.serial}). "
+        "Run `campaign-sync plan` to see how it differs from the manifest."
+    )
+
+
+def forget(session: Session, keys: Sequence[str], *, lock_timeout: float = 0.0) -> str:
+    """Remove campaigns from state without touching them live."""
+    store = session.store
+    with store.lock("state rm", timeout=lock_timeout):
+        state = store.load()
+        missing = [k for k in keys if k not in state.campaigns]
+        if missing:
+            raise StateError(f"not in the state: {', '.join(missing)} (see `campaign-sync state list`)")
+        ids = [f"{k} ({state.campaigns[k].id})" for k in keys]
+        for key in keys:
+            state = state.without_campaign(key)
+        saved = store.save(state)
+    return (
+        f"Forgot {', '.join(ids)} (state serial {saved.serial}). Live campaigns were not touched; they are "
+        "now unmanaged, and a manifest with the same name would adopt them again."
+    )

@@ -25,6 +25,11 @@ class Redactor:
             with self._lock:
                 self._secrets.add(secret)
 
+    def secrets(self) -> list[str]:
+        """Every secret known so far (for refusing to persist them)."""
+        with self._lock:
+            return sorted(self._secrets)
+
     def scrub(self, text: str) -> str:
         with self._lock:
             secrets = sorted(self._secrets, key=len, reverse=True)

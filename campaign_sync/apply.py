@@ -1,0 +1,328 @@
+"""Apply a plan: preflight checks, stale-plan detection, one write per change, durable state.
+
+Guarantees, in order:
+
+* Nothing is written when the plan deletes without ``--allow-delete``, crosses the safety
+  threshold without ``--force``, or (for a saved plan) is stale: different manifests, another
+  state, or a touched campaign that moved live since the plan was made.
+* Creates, then updates, then deletes; one request each. One failure does not stop the rest.
+* After every successful write the state is saved (atomically), so a killed apply loses at
+  most the write in flight, and a rerun plans exactly what is left.
+* What the API returns is compared with the manifest again; a field that did not take is named.
+* Ctrl-C / SIGTERM: the request in flight finishes, state is saved, the rest is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Literal
+
+from campaign_sync.diff import compare
+from campaign_sync.errors import ApiError, ApplyFailed, ProtocolError, SafetyError, StalePlanError, StateError
+from campaign_sync.normalize import FLOW_FIELD, FlowBook, content_hash, live_view, project
+from campaign_sync.plan import Action, Change, LiveCampaign, Plan, Policy, safety_problem
+from campaign_sync.report.model import show
+
+if TYPE_CHECKING:
+    from campaign_sync.kore import KoreClient
+    from campaign_sync.state import State, StateStore
+
+log = logging.getLogger("campaign_sync.apply")
+Progress = Callable[[str], None]
+CampaignType = Literal["sms", "voice"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    action: Action
+    campaign_id: str | None
+    status: str  # applied | failed | skipped
+    detail: str = ""
+
+
+@dataclass
+class ApplyResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    state: State | None = None
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    def counts(self) -> dict[str, int]:
+        out = {"applied": 0, "failed": 0, "skipped": 0}
+        for outcome in self.outcomes:
+            out[outcome.status] += 1
+        return out
+
+
+class StopFlag:
+    """Set by the first Ctrl-C or SIGTERM; the second one stops at once."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    @property
+    def requested(self) -> bool:
+        return self._event.is_set()
+
+    def request(self) -> None:
+        self._event.set()
+
+
+@contextmanager
+def deferred_signals(on_first: Progress) -> Iterator[StopFlag]:
+    """Turn SIGINT/SIGTERM into a stop request while writes are in progress."""
+    flag = StopFlag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if flag.requested:
+            raise KeyboardInterrupt("stopped at once: state may lag the live API; run `campaign-sync plan`")
+        flag.request()
+        name = signal.Signals(signum).name
+        on_first(f"{name} received: finishing the request in flight, then stopping (again to stop at once)")
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield flag
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def preflight(plan: Plan, policy: Policy, *, allow_delete: bool, force: bool) -> None:
+    """Refusals that must happen before any write."""
+    deletes = [c.key for c in plan.changes if c.action is Action.DELETE]
+    if deletes and not allow_delete:
+        raise SafetyError(
+            f"the plan deletes {len(deletes)} campaign{'s' if len(deletes) != 1 else ''} "
+            f"({', '.join(deletes)}); nothing was applied. Pass --allow-delete to delete them, or put them "
+            "back in the manifests, or `campaign-sync state rm KEY` to stop managing them without deleting."
+        )
+    problem = safety_problem(plan, policy)
+    if problem and not force:
+        raise SafetyError(problem + " Nothing was applied.")
+
+
+def check_stale(
+    plan: Plan, live: Mapping[str, LiveCampaign], read: Callable[[str], Mapping[str, Any]]
+) -> None:
+    """Refuse a saved plan when a campaign it touches moved live since it was made (zero writes).
+
+    ``live`` comes from list calls (cheap); a GET is made only when ``updatedAt`` moved, to tell a
+    harmless bump (same content hash) from a real change.
+    """
+    by_name = {(c.campaign_type, c.name.lower()): c for c in live.values()}
+    moved: list[str] = []
+    for change in plan.changes:
+        if change.action is Action.CREATE:
+            clash = by_name.get((change.campaign_type, change.name.lower()))
+            if clash is not None:
+                moved.append(
+                    f"{change.key}: a live {change.campaign_type} campaign {clash.name!r} "
+                    f"now exists ({clash.id})"
+                )
+            continue
+        assert change.campaign_id is not None
+        current = live.get(change.campaign_id)
+        if current is None:
+            moved.append(f"{change.key} ({change.campaign_id}): deleted live since the plan was made")
+            continue
+        if current.updated_at == change.live_updated_at:
+            continue
+        doc = read(change.campaign_id)
+        if change.live_hash is not None and content_hash(doc) == change.live_hash:
+            continue
+        detail = ""
+        if change.live_view is not None:
+            now, _facts = live_view(doc, current.item, FlowBook())
+            fields = compare(dict(change.live_view), project(now, change.live_view))
+            detail = "; ".join(f"{f.path}: {show(f.before)} -> {show(f.after)}" for f in fields[:5])
+        moved.append(
+            f"{change.key} ({change.campaign_id}) changed live since the plan was made "
+            f"(updatedAt {change.live_updated_at} -> {current.updated_at})"
+            + (f": {detail}" if detail else "")
+        )
+    if moved:
+        raise StalePlanError(
+            "stale plan: nothing was applied.\n  "
+            + "\n  ".join(moved)
+            + "\nRun `campaign-sync plan --out FILE` again and review the new plan."
+        )
+
+
+def kind(campaign_type: str) -> CampaignType:
+    if campaign_type not in ("sms", "voice"):
+        raise StateError(f"unknown campaign type {campaign_type!r}")
+    return "sms" if campaign_type == "sms" else "voice"
+
+
+def _cacheable(doc: Mapping[str, Any]) -> bool:
+    """Whether a write response looks like a full document worth caching for the next refresh."""
+    return all(key in doc for key in ("updatedAt", "dialingStrategy", "schedule", "contactLists"))
+
+
+def _not_taken(change: Change, doc: Mapping[str, Any], flows: FlowBook) -> list[str]:
+    """Fields the API did not take: the response compared with the manifest again."""
+    wanted = dict(change.applied or {})
+    have, facts = live_view(doc, None, flows, wanted)
+    have = {k: v for k, v in project(have, wanted).items() if k in doc or k in {FLOW_FIELD, "queueName"}}
+    if facts.flow_id is None:
+        have.pop(FLOW_FIELD, None)
+    wanted = {k: v for k, v in wanted.items() if k in have}
+    return [f"{f.path} (sent {show(f.after)}, API has {show(f.before)})" for f in compare(have, wanted)]
+
+
+def record_matches(state: State, plan: Plan, docs: Mapping[str, Mapping[str, Any]]) -> State:
+    """Record adopted and unchanged campaigns, learned flows and forgotten keys (no API writes)."""
+    from campaign_sync.state import CampaignRecord
+
+    changing = {c.key for c in plan.changes}
+    for match in plan.matches:
+        if match.key in changing:
+            continue
+        old = state.campaigns.get(match.key)
+        doc = docs.get(match.campaign_id)
+        live = dict(doc) if doc is not None else (old.live if old is not None else None)
+        state = state.with_campaign(
+            match.key,
+            CampaignRecord(
+                id=match.campaign_id,
+                campaignType=match.campaign_type,
+                name=match.name,
+                applied=dict(match.applied),
+                updatedAt=match.updated_at,
+                live=live,
+                contentHash=content_hash(live) if live is not None else None,
+            ),
+        )
+    for key in plan.forget:
+        state = state.without_campaign(key)
+    if plan.learned_flows:
+        state = state.with_flows({**state.flows, **plan.learned_flows})
+    return state
+
+
+def execute(
+    plan: Plan,
+    client: KoreClient,
+    store: StateStore,
+    state: State,
+    flows: FlowBook,
+    *,
+    stop: StopFlag,
+    progress: Progress,
+    forbidden: tuple[str, ...] = (),
+) -> ApplyResult:
+    """Make each change, saving state after every successful write."""
+    from campaign_sync.kore import campaign_id_of
+    from campaign_sync.state import CampaignRecord
+
+    result = ApplyResult(state=state)
+    for index, change in enumerate(plan.changes):
+        label = f"{change.action.glyph} {change.key}"
+        if stop.requested:
+            result.interrupted = True
+            result.outcomes.extend(
+                Outcome(c.key, c.action, c.campaign_id, "skipped", "interrupted")
+                for c in plan.changes[index:]
+            )
+            break
+        if change.blocked:
+            result.outcomes.append(
+                Outcome(change.key, change.action, change.campaign_id, "failed", change.blocked)
+            )
+            continue
+        try:
+            if change.action is Action.CREATE:
+                doc = client.create_campaign(kind(change.campaign_type), dict(change.body or {}))
+                campaign_id = campaign_id_of(doc)
+                if campaign_id is None:
+                    raise ProtocolError("the create response carries no campaign id", method="POST")
+            elif change.action is Action.UPDATE:
+                assert change.campaign_id is not None
+                doc = client.update_campaign(
+                    change.campaign_id, kind(change.campaign_type), dict(change.body or {})
+                )
+                campaign_id = change.campaign_id
+            else:
+                assert change.campaign_id is not None
+                client.delete_campaign(change.campaign_id, kind(change.campaign_type))
+                state = state.without_campaign(change.key)
+                state = store.save(state, forbidden)
+                result.outcomes.append(
+                    Outcome(change.key, change.action, change.campaign_id, "applied", "deleted")
+                )
+                progress(f"{label}: deleted {change.campaign_id}")
+                continue
+        except ApiError as exc:
+            result.outcomes.append(Outcome(change.key, change.action, change.campaign_id, "failed", str(exc)))
+            progress(f"{label}: failed: {exc}")
+            continue
+        sent_flow = (change.applied or {}).get(FLOW_FIELD)
+        flow_id = doc.get("experienceFlow")
+        if isinstance(sent_flow, str) and isinstance(flow_id, str) and flow_id:
+            if state.flows.get(sent_flow) != flow_id:
+                state = state.with_flows({**state.flows, sent_flow: flow_id})
+            flows = FlowBook.of({sent_flow: flow_id}, flows.by_name)
+        cache = _cacheable(doc)
+        state = state.with_campaign(
+            change.key,
+            CampaignRecord(
+                id=campaign_id,
+                campaignType=change.campaign_type,
+                name=str(doc.get("name") or change.name),
+                applied=dict(change.applied or {}),
+                updatedAt=doc.get("updatedAt"),
+                live=dict(doc) if cache else None,
+                contentHash=content_hash(doc) if cache else None,
+            ),
+        )
+        try:
+            state = store.save(state, forbidden)
+        except StateError as exc:
+            raise ApplyFailed(
+                f"{change.key} was {change.action.value}d live ({campaign_id}) but the state could not be "
+                f"saved: {exc}. No further changes were made. Fix the state location, then run "
+                f"`campaign-sync import {change.key} {campaign_id}` and `campaign-sync plan`."
+            ) from None
+        missed = _not_taken(change, doc, flows)
+        detail = (
+            "created " + campaign_id if change.action is Action.CREATE else f"{len(change.fields)} field(s)"
+        )
+        if missed:
+            detail += "; did not take: " + ", ".join(missed)
+        result.outcomes.append(Outcome(change.key, change.action, campaign_id, "applied", detail))
+        progress(f"{label}: {detail}")
+    result.state = state
+    return result
+
+
+def results_table(result: ApplyResult) -> str:
+    rows = [(f"{o.action.glyph} {o.key}", o.status, o.campaign_id or "", o.detail) for o in result.outcomes]
+    if not rows:
+        return ""
+    width = max(len(r[0]) for r in rows)
+    lines = ["Apply results:"]
+    for name, status, cid, detail in rows:
+        lines.append(f"  {name.ljust(width)}  {status:<7}  {cid:<40}  {detail}".rstrip())
+    counts = result.counts()
+    lines.append(
+        f"Apply: {counts['applied']} applied, {counts['failed']} failed, {counts['skipped']} skipped."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def with_docs(live: tuple[LiveCampaign, ...]) -> dict[str, Mapping[str, Any]]:
+    return {c.id: c.doc for c in live if c.doc is not None}
