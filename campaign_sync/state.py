@@ -475,7 +475,7 @@ def _parse_record(data: Any, where: str) -> CampaignRecord:
     return CampaignRecord(
         id=_text(record["id"], f"{where}.id"),
         campaignType=campaign_type,
-        name=_text(record["name"], f"{where}.name"),
+        name=_text(record["name"], f"{where}.name", empty=True),
         applied=_mapping(record["applied"], f"{where}.applied"),
         updatedAt=_optional_text(record.get("updatedAt"), f"{where}.updatedAt"),
         live=None if live is None else _mapping(live, f"{where}.live"),
@@ -496,14 +496,17 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise _Invalid(f"{where} must be a non-empty string, not {_describe(value)}")
+def _text(value: Any, where: str, *, empty: bool = False) -> str:
+    if not isinstance(value, str) or not (value or empty):
+        raise _Invalid(f"{where} must be a {'' if empty else 'non-empty '}string, not {_describe(value)}")
     return value
 
 
 def _optional_text(value: Any, where: str) -> str | None:
-    return None if value is None else _text(value, where)
+    """Opaque text (a live version, a hash): any string, or null."""
+    if value is None or isinstance(value, str):
+        return value
+    raise _Invalid(f"{where} must be a string or null, not {_describe(value)}")
 
 
 def _key(value: Any, where: str) -> str:

@@ -110,10 +110,16 @@ def test_state_without_tool_version_or_flows_loads() -> None:
         ({"campaignType": "sms", "name": "n", "applied": {}}, 'no "id" field'),
         ({"id": 5, "campaignType": "sms", "name": "n", "applied": {}}, "id must be a non-empty string"),
         ({"id": "cd-1", "campaignType": "fax", "name": "n", "applied": {}}, "must be sms or voice"),
-        ({"id": "cd-1", "campaignType": "sms", "name": "", "applied": {}}, "name must be a non-empty string"),
+        (
+            {"id": "cd-1", "campaignType": "sms", "name": None, "applied": {}},
+            "name must be a string, not null",
+        ),
         ({"id": "cd-1", "campaignType": "sms", "name": "n", "applied": []}, "applied must be a JSON object"),
         ({"id": "cd-1", "campaignType": "sms", "name": "n", "applied": {}, "live": "x"}, "live must be"),
-        ({"id": "cd-1", "campaignType": "sms", "name": "n", "applied": {}, "updatedAt": 3}, "updatedAt"),
+        (
+            {"id": "cd-1", "campaignType": "sms", "name": "n", "applied": {}, "updatedAt": 3},
+            "updatedAt must be a string or null, not 3",
+        ),
         (
             {"id": "cd-1", "campaignType": "sms", "name": "n", "applied": {}, "extra": 1},
             'unknown field "extra"',

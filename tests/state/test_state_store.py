@@ -266,3 +266,21 @@ class TestCheckCompatible:
         store.path.write_text("{")
         with pytest.raises(StateError, match="unreadable"):
             store.check_compatible(saved.lineage, saved.serial)
+
+
+def test_a_state_that_load_would_refuse_is_never_written(store: StateStore) -> None:
+    store.save(sample_state(1))
+    before = fingerprint(store.path)
+    bad = store.load().with_campaign("fax", record(3, campaignType="fax"))
+    with pytest.raises(
+        StateError, match=r'refusing to save an invalid state .*campaigns\["fax"\]\.campaignType'
+    ):
+        store.save(bad)
+    assert fingerprint(store.path) == before
+    assert not store.backup_path.exists()
+
+
+def test_opaque_live_versions_may_be_any_string(store: StateStore) -> None:
+    state = sample_state(1).with_campaign("odd", record(2, updatedAt="", contentHash="", name=""))
+    store.save(state)
+    assert store.load().campaigns["odd"] == record(2, updatedAt="", contentHash="", name="")
