@@ -15,9 +15,10 @@ Format (JSON; one file per environment, ``.campaign-sync/<env>.state.json`` by d
   saved plan records it, so it cannot be applied against another environment's state file.
 - ``toolVersion``: the campaign-sync that last wrote the file. Stamped on each write; not content.
 - ``flows``: experience flow name -> ``cf-...`` id pairs learned from the tool's own writes.
-- ``campaigns[key]``: ``id`` (non-empty), ``campaignType`` (sms | voice) and ``name`` are checked; ``applied`` (the
-  normalised spec last applied), ``live`` (the cached raw live document), ``updatedAt`` (its live
-  version) and ``contentHash`` (a hash of it) are opaque here. Optional fields may be absent.
+- ``campaigns[key]``: ``id`` (non-empty), ``campaignType`` (sms | voice) and ``name`` are checked;
+  ``applied`` (the normalised spec last applied), ``live`` (the cached raw live document),
+  ``updatedAt`` (its live version) and ``contentHash`` (a hash of it) are opaque here, bar their
+  JSON types. Optional fields may be absent.
   Unknown fields at the top level or in a record are errors: a newer format must change ``version``.
 
 Reading is strict (rule 9: plain, schema-checked JSON). Empty, truncated, non-UTF-8 or non-JSON
