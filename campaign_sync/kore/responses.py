@@ -56,10 +56,9 @@ def _reason(status: int) -> str:
 
 
 def snippet(body: bytes, redactor: Redactor) -> str:
-    """The first characters of a body, one line, scrubbed."""
-    text = body[: SNIPPET * 4].decode("utf-8", errors="replace")
-    text = " ".join(text.split())[:SNIPPET]
-    return redactor.scrub(text)
+    """The first characters of a body, one line, scrubbed before it is cut (a cut secret would not match)."""
+    text = redactor.scrub(body.decode("utf-8", errors="replace"))
+    return " ".join(text.split())[:SNIPPET]
 
 
 def kore_message(payload: Any, redactor: Redactor) -> str:
@@ -79,10 +78,10 @@ def kore_message(payload: Any, redactor: Redactor) -> str:
                 if isinstance(value, str) and value:
                     messages.append(value)
                     break
-    text = "; ".join(m.strip() for m in messages if m.strip())
+    text = redactor.scrub("; ".join(m.strip() for m in messages if m.strip()))
     if len(text) > MAX_MESSAGE:
         text = text[: MAX_MESSAGE - 3] + "..."
-    return redactor.scrub(text)
+    return text
 
 
 def parse_retry_after(value: str | None, wall_now: float) -> float | None:
