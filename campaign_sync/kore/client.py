@@ -236,7 +236,7 @@ class KoreClient:
                     ) from None
                 raise
 
-        result: dict[str, Any] = run(self._retrying(call), once)
+        result: dict[str, Any] = run(self._retrying(call), once, self._what(call))
         return result
 
     def update_campaign(self, campaign_id: str, campaign_type: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -278,14 +278,16 @@ class KoreClient:
         return _Call(method, path, {"accountId": self.settings.account_id, **params}, body, write)
 
     def _retrying(self, call: _Call) -> Retrying:
-        shown = self._shown(call)
-        return self._policy.retrying(f"{call.method} {shown}", sleep=self._sleep, clock=self._clock)
+        return self._policy.retrying(self._what(call), sleep=self._sleep, clock=self._clock)
+
+    def _what(self, call: _Call) -> str:
+        return f"{call.method} {self._shown(call)}"
 
     def _shown(self, call: _Call) -> str:
         return httpx.URL(self.settings.api_root + call.path).path
 
     def _call(self, call: _Call) -> dict[str, Any]:
-        result: dict[str, Any] = run(self._retrying(call), lambda: self._attempt(call))
+        result: dict[str, Any] = run(self._retrying(call), lambda: self._attempt(call), self._what(call))
         return result
 
     def _attempt(self, call: _Call) -> dict[str, Any]:
@@ -294,7 +296,9 @@ class KoreClient:
         outcome = self._try(call, token)
         if _unauthorized(outcome) and not call.reminted and self._tokens.renewable:
             call.reminted = True
-            log.info("%s %s -> HTTP 401; minting a new token, trying once more", call.method, call.path)
+            log.info(
+                "%s %s -> HTTP 401; minting a new token, trying once more", call.method, self._shown(call)
+            )
             outcome = self._try(call, self._tokens.renew(token))
         if isinstance(outcome, dict):
             return outcome

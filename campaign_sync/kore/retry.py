@@ -125,7 +125,12 @@ class RetryPolicy:
 
         def before_sleep(retry_state: RetryCallState) -> None:
             failure = _failure(retry_state)
-            status = f"HTTP {failure.error.status}" if failure and failure.error.status else "failed"
+            if failure is None:
+                status = "failed"
+            elif failure.error.status is not None:
+                status = f"HTTP {failure.error.status}"
+            else:
+                status = failure.error.detail
             log.info(
                 "%s -> %s; retrying in %.1fs (attempt %d of %d)",
                 what,
@@ -157,14 +162,20 @@ class RetryPolicy:
         )
 
 
-def run(retrying: Retrying, fn: Callable[[], Any]) -> Any:
+def run(retrying: Retrying, fn: Callable[[], Any], what: str = "request") -> Any:
     """``fn`` under ``retrying``; a final ``AttemptFailure`` becomes its ``ApiError``.
 
     The error is raised outside the ``except`` block, so it carries no chained context (an httpx
     exception in a chain would hold the request, headers included).
     """
     try:
-        return retrying(fn)
+        result = retrying(fn)
     except AttemptFailure as failure:
         error = failure.error
+    else:
+        attempts = retrying.statistics.get("attempt_number", 1)
+        if attempts > 1:
+            waited = retrying.statistics.get("idle_for", 0.0)
+            log.info("%s: succeeded after %d attempts (waited %.1fs in all)", what, attempts, waited)
+        return result
     raise error

@@ -1,6 +1,6 @@
 """One HTTP attempt: a free slot, a rate-limit permit, the request, the whole body by a deadline.
 
-This is the only module that touches httpx (with ``KoreClient`` creating the session).
+``campaign_sync.kore`` is the only package that imports httpx, and this is where requests are sent.
 
 * ``follow_redirects=False``: a 3xx is reported, never followed, so the ``auth`` header cannot
   be sent to another host. TLS verification is httpx's default (on, certifi or ``SSL_CERT_FILE``);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from email.utils import formatdate
@@ -92,7 +93,10 @@ def test_rate_limited_after_every_attempt_says_so_with_the_server_message(
     assert len(sleeps.calls) == 2
 
 
-def test_503_twice_then_success(client: KoreClient, emu: Emulator, sleeps: Sleeps) -> None:
+def test_503_twice_then_success_logs_each_retry_and_the_total_wait(
+    client: KoreClient, emu: Emulator, sleeps: Sleeps, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="campaign_sync.kore")
     cid = emu.seed([sms_body("Flaky")])["Flaky"]
     emu.fault(method="GET", statuses=[503, 503])
 
@@ -100,6 +104,10 @@ def test_503_twice_then_success(client: KoreClient, emu: Emulator, sleeps: Sleep
 
     assert _statuses(emu) == [503, 503, 200]
     assert len(sleeps.calls) == 2
+    messages = [r.getMessage() for r in caplog.records]
+    path = f"/campaign/api/v2/public/{STREAM}/campaign/{cid}"
+    assert f"GET {path} -> HTTP 503; retrying in {sleeps.calls[0]:.1f}s (attempt 2 of 6)" in messages
+    assert f"GET {path}: succeeded after 3 attempts (waited {sum(sleeps.calls):.1f}s in all)" in messages
 
 
 @pytest.mark.parametrize("status", [500, 502, 504])
