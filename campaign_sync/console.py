@@ -65,3 +65,6 @@ class Console:
         root.addHandler(handler)
         root.setLevel(level)
         root.propagate = False
+        # Third-party loggers stay quiet unless -vv: httpx logs every request URL at INFO.
+        for name in ("httpx", "httpcore", "filelock"):
+            logging.getLogger(name).setLevel(logging.DEBUG if self.verbosity >= 3 else logging.WARNING)

@@ -70,3 +70,18 @@ def compare(live: Mapping[str, Any], desired: Mapping[str, Any]) -> list[FieldCh
         FieldChange(path, _lookup(live, parts), _lookup(desired, parts)) for path, parts in paths.items()
     ]
     return sorted(changes, key=lambda c: c.path)
+
+
+def additions(desired: Mapping[str, Any]) -> list[FieldChange]:
+    """Every field of a new campaign, as leaf paths (a calling-hours window stays whole)."""
+    out: list[FieldChange] = []
+
+    def walk(node: Any, parts: list[str | int]) -> None:
+        if isinstance(node, Mapping) and node and not (parts and parts[-2:-1] == ["days"]):
+            for key in node:
+                walk(node[key], [*parts, key])
+        else:
+            out.append(FieldChange(format_path(parts), None, node))
+
+    walk(desired, [])
+    return sorted(out, key=lambda c: c.path)

@@ -18,8 +18,8 @@ Only ``cli.py`` turns these into exit codes; library code raises, never exits.
         ├── ConflictError             409
         ├── RateLimitedError          429 after the retry budget
         ├── ServerError               5xx after the retry budget
-        ├── ProtocolError             a body that is not the JSON the API documents
-        └── TransportError            connect / read / deadline / dropped connection / redirect
+        ├── ProtocolError             a body that is not the JSON the API documents, or a redirect
+        └── TransportError            connect / read / deadline / dropped connection
     Interrupted                       Ctrl-C or SIGTERM: exit 130 (not a CampaignSyncError)
 """
 
@@ -117,12 +117,14 @@ class ApiError(CampaignSyncError):
         status: int | None = None,
         kore_message: str = "",
         retry_after: float | None = None,
+        attempts: int | None = None,
     ) -> None:
         self.method = method
         self.path = path
         self.status = status
         self.kore_message = kore_message
         self.retry_after = retry_after
+        self.attempts = attempts
         self.detail = message
         super().__init__(self._render())
 

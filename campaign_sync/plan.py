@@ -11,12 +11,13 @@ more becomes a delete. Live campaigns neither in state nor adopted are unmanaged
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from campaign_sync.diff import FieldChange, compare
+from campaign_sync.diff import FieldChange, additions, compare
 from campaign_sync.errors import CampaignSyncError
 from campaign_sync.models import Campaign
 from campaign_sync.normalize import (
@@ -190,12 +191,11 @@ class Plan:
         return sum(1 for c in self.changes if not c.blocked)
 
     def estimate(self) -> str:
-        seconds = self.writes * 60 / max(self.rate_limit, 1)
+        """How many writes apply makes, and how long the account's rate limit makes that take."""
         noun = "request" if self.writes == 1 else "requests"
-        return (
-            f"apply will make {self.writes} write {noun} "
-            f"(about {seconds:.0f}s at {self.rate_limit} requests/minute)"
-        )
+        minutes = math.ceil(self.writes / max(self.rate_limit, 1))
+        span = "within a minute" if minutes <= 1 else f"about {minutes} minutes"
+        return f"apply will make {self.writes} write {noun} ({span} at {self.rate_limit} requests/minute)"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -302,7 +302,7 @@ def build_plan(
                     Action.CREATE,
                     ctype,
                     campaign.name,
-                    fields=tuple(compare({}, want)),
+                    fields=tuple(additions(want)),
                     blocked=blocked,
                     note=note,
                     location=where,
@@ -330,6 +330,7 @@ def build_plan(
                 "or add it under experienceFlows in campaign-sync.yaml."
             )
         if "enableMachineDetect" in want and "enableMachineDetect" not in have_full:
+            fields = [f for f in fields if f.path != "enableMachineDetect"]
             warnings.append(
                 f"{key}: enableMachineDetect cannot be read back from the API; "
                 "it is sent with the next update"

@@ -82,7 +82,9 @@ def test_create_when_nothing_matches() -> None:
     assert change.action is Action.CREATE
     assert change.body is not None
     assert change.body["name"] == "Bill Reminder"
-    assert {f.path for f in change.fields} >= {"name", "priority", "dialingStrategy", "message"}
+    paths = {f.path for f in change.fields}
+    assert {"name", "priority", "message.message", "dialingStrategy.callingHours.days[FR]"} <= paths
+    assert all(f.before is None for f in change.fields)
 
 
 def test_state_entry_gone_live_is_a_create_flagged() -> None:

@@ -12,13 +12,13 @@ import html
 from campaign_sync.report.model import Report, Section
 
 LIMIT = 65_000
-_MD_SPECIAL = set("\\`*_{}[]()#+-.!|~>")
+_MD_SPECIAL = set("\\`*_[]|~#")
 
 
 def escape(text: str) -> str:
-    """Escape user text for a Markdown table cell or paragraph."""
+    """Escape user text for a Markdown table cell or paragraph: no HTML, links, mentions or pipes."""
     out: list[str] = []
-    for char in text.replace("\r\n", "\n"):
+    for char in text:
         if char == "&":
             out.append("&amp;")
         elif char == "<":
@@ -33,7 +33,8 @@ def escape(text: str) -> str:
             out.append("\\" + char)
         else:
             out.append(char)
-    return "".join(out)
+    # Defuse GitHub's autolinks (URLs and www. hosts) without changing what the reader sees.
+    return "".join(out).replace("://", ":&#47;&#47;").replace("www.", "www&#46;")
 
 
 def escape_html(text: str) -> str:
@@ -76,7 +77,7 @@ def render(report: Report, limit: int = LIMIT) -> str:
         "",
     ]
     if not report.sections:
-        head += [escape(report.empty_message), ""]
+        head += [report.empty_message, ""]
     tail: list[str] = []
     if report.warnings:
         tail += ["**Warnings**", ""] + [f"- {escape(w)}" for w in report.warnings] + [""]

@@ -59,6 +59,8 @@ def show(value: Any) -> str:
         return "(none)"
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict) and set(value) == {"start", "end"}:
+        return f"{value['start']} - {value['end']}"
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
 
 

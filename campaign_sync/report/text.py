@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from campaign_sync.report.model import Report, Section
+from campaign_sync.report.model import Report, Section, show
 
 Style = Callable[..., str]
 
@@ -17,7 +17,7 @@ def _plain(text: str, **_styles: object) -> str:
 
 def _header(section: Section, style: Style) -> str:
     ident = f" ({section.campaign_id})" if section.campaign_id else ""
-    head = f"  {section.glyph} {section.campaign_type} {section.key}: {section.name!r}{ident}"
+    head = f"  {section.glyph} {section.campaign_type} {section.key}: {show(section.name)}{ident}"
     head = style(head, fg=_COLOURS.get(section.glyph), bold=True)
     if section.blocked:
         head += " " + style(f"[blocked: {section.blocked}]", fg="red")
@@ -43,7 +43,7 @@ def render(report: Report, style: Style | None = None) -> str:
                 elif section.kind == "delete":
                     text = f"      {row.path.ljust(width)} = {row.before}"
                 else:
-                    text = f"      {row.path.ljust(width)}: {row.before} -> {row.after}"
+                    text = f"      {row.path}: {row.before} -> {row.after}"
                 if row.note:
                     text += f"  ({row.note})"
                 lines.append(text)

@@ -1,0 +1,206 @@
+"""End-to-end harness: the real `campaign-sync` command, the emulator on 127.0.0.1, a temp repo.
+
+Every command runs as a subprocess (the installed console script), talking HTTP to an
+``EmulatorServer`` on loopback. The client secret is a canary: tests assert it never appears
+in any output or file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from campaign_sync.emulator import DEFAULT_ACCOUNT_ID, EmulatorApp, EmulatorServer, create_app
+
+CLIENT_ID = "campaign-sync-e2e"
+CANARY_SECRET = "canary-secret-7f3c9a1e5b2d4f6a8c0e1b3d5f7a9c2e"
+STREAM = "st-0603182c-7ffb-53c3-b307-47ca14b90001"
+ACCOUNT = DEFAULT_ACCOUNT_ID
+
+
+def command() -> list[str]:
+    script = Path(sys.executable).with_name("campaign-sync")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "campaign_sync"]
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def both(self) -> str:
+        return self.out + self.err
+
+
+class Emulator:
+    """The emulator's control API, as a test uses it."""
+
+    def __init__(self, server: EmulatorServer, app: EmulatorApp) -> None:
+        self.server = server
+        self.app = app
+        self.url = server.url
+        self.http = httpx.Client(base_url=server.url, timeout=10.0)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        response = self.http.request(method, f"/__emulator/{path}", params={"accountId": ACCOUNT}, json=body)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def seed(self, data: Mapping[str, Any]) -> dict[str, str]:
+        return dict(self._call("POST", "seed", {"accountId": ACCOUNT, **data})["ids"])
+
+    def campaigns(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "campaigns"))
+
+    def campaign(self, campaign_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"campaigns/{campaign_id}"))
+
+    def by_name(self, name: str) -> dict[str, Any]:
+        return next(c for c in self.campaigns() if c["name"] == name)
+
+    def patch(self, campaign_id: str, patch: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self._call("PATCH", f"campaigns/{campaign_id}", patch))
+
+    def delete(self, campaign_id: str) -> None:
+        self._call("DELETE", f"campaigns/{campaign_id}")
+
+    def start(self, campaign_id: str) -> None:
+        self._call("POST", f"campaigns/{campaign_id}/start")
+
+    def journal(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "journal")["entries"])
+
+    def clear_journal(self) -> None:
+        self._call("DELETE", "journal")
+
+    def fault(self, **spec: Any) -> str:
+        return str(self._call("POST", "faults", spec)["id"])
+
+    def release(self) -> None:
+        self._call("POST", "faults/release", {})
+
+    def settings(self, **values: Any) -> None:
+        self._call("PUT", "settings", values)
+
+    def writes(self) -> list[dict[str, Any]]:
+        """Journal entries that changed something: creates, updates and deletes."""
+        return [
+            e
+            for e in self.journal()
+            if e["method"] in {"PUT", "DELETE"}
+            or (e["method"] == "POST" and not e["path"].endswith("getAllCampaignDetails"))
+        ]
+
+    def count(self, method: str, suffix: str = "") -> int:
+        return sum(1 for e in self.journal() if e["method"] == method and e["path"].endswith(suffix))
+
+
+def start_emulator(**options: Any) -> tuple[EmulatorApp, EmulatorServer]:
+    settings = {"rate_limit": 0, "preparing_seconds": 0.0, **options}
+    app = create_app(client_id=CLIENT_ID, client_secret=CANARY_SECRET, **settings)
+    server = EmulatorServer(app, host="127.0.0.1", port=0)
+    server.start()
+    return app, server
+
+
+class Workspace:
+    """A temporary campaign-sync repository wired to the emulator."""
+
+    def __init__(self, root: Path, emulator: Emulator, extra_env: str = "") -> None:
+        self.root = root
+        self.emulator = emulator
+        (root / "manifests").mkdir(parents=True, exist_ok=True)
+        self.write_config(extra_env)
+
+    def write_config(self, extra_env: str = "") -> None:
+        config = textwrap.dedent(
+            f"""\
+            version: 1
+            manifests: [manifests]
+            environments:
+              test:
+                host: {self.emulator.url}
+                streamId: {STREAM}
+                accountId: {ACCOUNT}
+                rateLimit: 6000
+                vars: {{callerId: "+14155550199"}}
+            """
+        )
+        extra = textwrap.indent(textwrap.dedent(extra_env), "    ") if extra_env else ""
+        (self.root / "campaign-sync.yaml").write_text(config + extra)
+
+    def write(self, rel: str, text: str) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    def remove(self, rel: str) -> None:
+        (self.root / rel).unlink()
+
+    @property
+    def state_path(self) -> Path:
+        return self.root / ".campaign-sync" / "test.state.json"
+
+    def state(self) -> dict[str, Any]:
+        return dict(json.loads(self.state_path.read_text()))
+
+    def env(self, **extra: str) -> dict[str, str]:
+        keep = {
+            k: v
+            for k, v in os.environ.items()
+            if k in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT"}
+        }
+        return {
+            **keep,
+            "KORE_CLIENT_ID": CLIENT_ID,
+            "KORE_CLIENT_SECRET": CANARY_SECRET,
+            "NO_COLOR": "1",
+            **extra,
+        }
+
+    def run(
+        self, *args: str, env: Mapping[str, str] | None = None, input: str | None = None, timeout: float = 60
+    ) -> Result:
+        proc = subprocess.run(
+            [*command(), *args],
+            cwd=self.root,
+            env=dict(env) if env is not None else self.env(),
+            capture_output=True,
+            text=True,
+            input=input,
+            timeout=timeout,
+            check=False,
+        )
+        result = Result(proc.returncode, proc.stdout, proc.stderr)
+        assert CANARY_SECRET not in result.both, "the client secret leaked into the output"
+        return result
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [*command(), *args],
+            cwd=self.root,
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def files_text(self) -> Iterator[tuple[Path, str]]:
+        for path in self.root.rglob("*"):
+            if path.is_file():
+                yield path, path.read_text(errors="replace")
