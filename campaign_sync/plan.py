@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from campaign_sync.bodies import create_body, put_body
 from campaign_sync.diff import FieldChange, additions, compare
 from campaign_sync.errors import CampaignSyncError
 from campaign_sync.models import Campaign
@@ -24,11 +25,9 @@ from campaign_sync.normalize import (
     FLOW_FIELD,
     FlowBook,
     content_hash,
-    create_body,
     desired_view,
     live_view,
     project,
-    put_body,
 )
 
 FORMAT_VERSION = 1

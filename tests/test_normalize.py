@@ -9,16 +9,15 @@ from typing import Any
 
 import pytest
 
+from campaign_sync.bodies import create_body, put_body
 from campaign_sync.diff import compare, format_path
 from campaign_sync.models import Campaign, parse_campaign
 from campaign_sync.normalize import (
     FlowBook,
-    create_body,
     decode_message,
     desired_view,
     live_view,
     project,
-    put_body,
 )
 from campaign_sync.yamlsafe import load
 from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE, VOICE_AGENTLESS, VOICE_PREVIEW

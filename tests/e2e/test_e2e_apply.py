@@ -1,0 +1,378 @@
+"""`apply` end to end: minimal writes, saved plans, faults, signals, locking, state safety."""
+
+from __future__ import annotations
+
+import json
+import signal
+
+import pytest
+
+from tests.e2e.harness import ACCOUNT, CANARY_SECRET, Emulator, Workspace
+from tests.e2e.support import ADVANCED, AGENTLESS, BILL, PREVIEW, base_seed, edit, setup, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+def puts(emulator: Emulator) -> list[dict]:  # type: ignore[type-arg]
+    return [e for e in emulator.journal() if e["method"] == "PUT"]
+
+
+def test_no_op_apply_makes_zero_write_requests(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    result = ws.run("apply", "--auto-approve")
+    assert result.code == 0, result.both
+    assert "No changes." in result.out
+    assert emulator.writes() == []
+    assert emulator.count("GET") == 0  # every campaign came from the state's cache
+
+
+def test_one_change_is_exactly_one_put_with_the_full_body(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "description: Chat-enabled SMS support", "description: Now with weekend hours")
+    result = ws.run("apply", "--auto-approve")
+    assert result.code == 0, result.both
+    (put,) = emulator.writes()
+    assert put["method"] == "PUT"
+    assert put["path"].endswith(f"/campaign/{ADVANCED}")
+    assert put["query"] == {"accountId": ACCOUNT, "campaignType": "sms"}
+    body = put["body"]
+    assert body == {
+        "name": "Interactive Support SMS Campaign",
+        "description": "Now with weekend hours",
+        "contactLists": ["CL Only 2020 Dec 4"],
+        "dncLists": {"name": "testdnc"},
+        "priority": "5",
+        "format": "advanced",
+        "campaignType": "sms",
+        "experienceFlowName": "SMS Support Flow",
+        "dialingStrategy": {
+            "callerId": {"phoneNumber": "+919876543210"},
+            "callingHours": {
+                "frequency": "WEEKLY",
+                "timezone": "Asia/Kolkata",
+                "days": [{"day": "MO", "start": "9:00 AM", "end": "6:00 PM"}],
+            },
+        },
+        "schedule": {"isSchedulingEnabled": False},
+    }
+    assert emulator.campaign(ADVANCED)["description"] == "Now with weekend hours"
+    state = ws.state()
+    assert state["campaigns"]["interactive-support"]["applied"]["description"] == "Now with weekend hours"
+    emulator.clear_journal()
+    again = ws.run("plan", "--detailed-exitcode")
+    assert again.code == 0, again.both
+    assert emulator.count("GET") == 0  # the PUT response was cached
+
+
+def test_fields_the_manifest_leaves_out_survive_the_put(ws: Workspace, emulator: Emulator) -> None:
+    seed = base_seed()
+    for campaign in seed["campaigns"]:
+        if campaign["_id"] == BILL:
+            campaign["dncLists"] = {"name": "testdnc"}
+            campaign["message"]["template_name"] = "Welcome"
+            campaign["schedule"] = {"isSchedulingEnabled": True}
+    emulator.seed(seed)
+    setup(ws, emulator, seed=False)
+    edit(ws, "sms.yaml", "description: Due date reminder", "description: Due soon")
+    assert ws.run("apply", "--auto-approve").code == 0
+    (put,) = emulator.writes()
+    assert put["body"]["dncLists"] == {"name": "testdnc"}
+    live = emulator.campaign(BILL)
+    assert live["description"] == "Due soon"
+    assert live["dncLists"]["name"] == "testdnc"
+    assert live["message"]["template_name"] == "Welcome"
+    assert live["schedule"]["isSchedulingEnabled"] is True
+
+
+def test_voice_queue_survives_through_the_list_connection(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    edit(ws, "voice.yaml", "maxRingTime: 40", "maxRingTime: 45")
+    assert ws.run("apply", "--auto-approve").code == 0
+    (put,) = emulator.writes()
+    assert put["query"]["campaignType"] == "voice"
+    assert put["body"]["queue_name"] == "Support Queue"
+    assert put["body"]["maxSkips"] == 2
+    assert emulator.campaign(PREVIEW)["queue_name"] == "Support Queue"
+
+
+def test_create_then_a_second_plan_has_no_changes(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator, adopt=False, seed=False)
+    result = ws.run("apply", "--auto-approve")
+    assert result.code == 0, result.both
+    creates = [e for e in emulator.writes() if e["method"] == "POST"]
+    assert len(creates) == 4
+    assert {e["query"]["campaignType"] for e in creates} == {"sms", "voice"}
+    state = ws.state()
+    assert set(state["campaigns"]) == {
+        "interactive-support",
+        "bill-reminder",
+        "collections",
+        "product-feedback",
+    }
+    assert state["flows"]["SMS Support Flow"].startswith("cf-")
+    plan = ws.run("plan", "--detailed-exitcode")
+    assert plan.code == 0, plan.both
+    assert "No changes." in plan.out
+
+
+def test_delete_needs_allow_delete(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    text = (ws.root / "manifests" / "voice.yaml").read_text()
+    ws.write("manifests/voice.yaml", text.split("  - key: product-feedback")[0])
+    refused = ws.run("apply", "--auto-approve")
+    assert refused.code == 1
+    assert "--allow-delete" in refused.err
+    assert "product-feedback" in refused.err
+    assert emulator.writes() == []
+    done = ws.run("apply", "--auto-approve", "--allow-delete")
+    assert done.code == 0, done.both
+    (delete,) = emulator.writes()
+    assert delete["method"] == "DELETE"
+    assert delete["query"] == {"accountId": ACCOUNT, "campaignType": "voice"}
+    assert AGENTLESS not in {c["_id"] for c in emulator.campaigns()}
+    assert "product-feedback" not in ws.state()["campaigns"]
+
+
+def test_saved_plan_is_applied_exactly(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "priority: 3", "priority: 4")
+    plan = ws.run("plan", "--out", "plan.json")
+    assert plan.code == 0, plan.both
+    saved = json.loads((ws.root / "plan.json").read_text())
+    assert saved["manifestsDigest"].startswith("sha256:")
+    assert saved["state"]["serial"] == ws.state()["serial"]
+    assert saved["state"]["lineage"] == ws.state()["lineage"]
+    (change,) = saved["detail"]["changes"]
+    assert change["liveUpdatedAt"] and change["liveHash"].startswith("sha256:")
+    emulator.clear_journal()
+    result = ws.run("apply", "plan.json")
+    assert result.code == 0, result.both
+    (put,) = emulator.writes()
+    assert put["body"]["priority"] == "4"
+    assert emulator.count("GET") == 0  # updatedAt unchanged: the list calls were enough
+
+
+def test_stale_plan_is_refused_with_zero_writes_and_says_what_moved(
+    ws: Workspace, emulator: Emulator
+) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "priority: 3", "priority: 4")
+    assert ws.run("plan", "--out", "plan.json").code == 0
+    emulator.patch(BILL, {"description": "Edited in the UI meanwhile"})
+    emulator.clear_journal()
+    result = ws.run("apply", "plan.json")
+    assert result.code == 1
+    assert "stale plan" in result.err
+    assert "bill-reminder" in result.err
+    assert 'description: "Due date reminder" -> "Edited in the UI meanwhile"' in result.err
+    assert emulator.writes() == []
+
+
+def test_a_harmless_bump_does_not_make_the_plan_stale(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "priority: 3", "priority: 4")
+    assert ws.run("plan", "--out", "plan.json").code == 0
+    emulator.patch(BILL, {"description": "Due date reminder"})  # same value: only updatedAt moves
+    result = ws.run("apply", "plan.json")
+    assert result.code == 0, result.both
+    assert len(emulator.writes()) == 1
+
+
+def test_changed_manifests_make_a_saved_plan_stale(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "priority: 3", "priority: 4")
+    assert ws.run("plan", "--out", "plan.json").code == 0
+    edit(ws, "sms.yaml", "priority: 4", "priority: 2")
+    result = ws.run("apply", "plan.json")
+    assert result.code == 1
+    assert "manifests changed" in result.err
+    assert emulator.writes() == []
+
+
+def test_sigkill_after_the_put_was_applied_then_rerun_converges(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "description: Due date reminder", "description: Killed mid-apply")
+    emulator.fault(method="PUT", path=BILL, holdAfterApply=30)
+    proc = ws.popen("apply", "--auto-approve")
+    wait_for(lambda: len(puts(emulator)) == 1, "the PUT to be applied")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    emulator.release()
+    assert emulator.campaign(BILL)["description"] == "Killed mid-apply"
+    rerun = ws.run("apply", "--auto-approve")
+    assert rerun.code == 0, rerun.both
+    assert len(puts(emulator)) == 1, "the rerun must not write again"
+    assert ws.state()["campaigns"]["bill-reminder"]["applied"]["description"] == "Killed mid-apply"
+    assert ws.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_sigint_finishes_the_request_in_flight_saves_state_and_exits_130(
+    ws: Workspace, emulator: Emulator
+) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "description: Chat-enabled SMS support", "description: First")
+    edit(ws, "sms.yaml", "description: Due date reminder", "description: Second")
+    emulator.fault(method="PUT", path=BILL, holdAfterApply=30)  # bill-reminder is written first
+    proc = ws.popen("apply", "--auto-approve")
+    wait_for(lambda: len(puts(emulator)) == 1, "the first PUT")
+    proc.send_signal(signal.SIGINT)
+    emulator.release()
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, out + err
+    assert CANARY_SECRET not in out + err
+    assert "Traceback" not in err
+    assert len(puts(emulator)) == 1, "nothing after the request in flight"
+    state = ws.state()
+    assert state["campaigns"]["bill-reminder"]["applied"]["description"] == "Second"
+    assert state["campaigns"]["interactive-support"]["applied"]["description"] == "Chat-enabled SMS support"
+    assert "skipped" in out
+    assert not (ws.state_path.parent / "test.state.json.lock.info").exists()
+    rest = ws.run("apply", "--auto-approve")
+    assert rest.code == 0, rest.both
+    assert len(puts(emulator)) == 2
+
+
+def test_two_applies_at_once_one_writes_the_other_names_the_lock(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "description: Due date reminder", "description: Only once")
+    emulator.fault(method="PUT", path=BILL, holdAfterApply=30)
+    first = ws.popen("apply", "--auto-approve")
+    wait_for(lambda: len(puts(emulator)) == 1, "the first apply's PUT")
+    second = ws.run("apply", "--auto-approve")
+    emulator.release()
+    out, err = first.communicate(timeout=30)
+    assert first.returncode == 0, out + err
+    assert second.code == 1
+    assert "state is locked by apply (pid" in second.err
+    assert str(first.pid) in second.err
+    assert len(puts(emulator)) == 1
+
+
+@pytest.mark.parametrize("damage", ["{ not json", "", '{"version": 99}'])
+def test_corrupt_state_is_refused_without_writes(ws: Workspace, emulator: Emulator, damage: str) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "priority: 3", "priority: 4")
+    assert ws.run("apply", "--auto-approve").code == 0  # a second save leaves a .backup
+    edit(ws, "sms.yaml", "priority: 4", "priority: 5")
+    emulator.clear_journal()
+    ws.state_path.write_text(damage)
+    result = ws.run("apply", "--auto-approve")
+    assert result.code == 1
+    assert "unreadable" in result.err
+    assert ".backup" in result.err
+    assert emulator.writes() == []
+    assert ws.state_path.read_text() == damage
+
+
+def test_foreign_state_is_refused_for_a_saved_plan(ws: Workspace, emulator: Emulator, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "priority: 3", "priority: 4")
+    assert ws.run("plan", "--out", "plan.json").code == 0
+    state = ws.state()
+    state["lineage"] = "00000000-0000-4000-8000-00000000beef"
+    ws.state_path.write_text(json.dumps(state))
+    result = ws.run("apply", "plan.json")
+    assert result.code == 1
+    assert "lineage" in result.err
+    assert "00000000-0000-4000-8000-00000000beef" in result.err
+    assert emulator.writes() == []
+
+
+def test_one_persistent_failure_does_not_stop_the_others(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "description: Chat-enabled SMS support", "description: A")
+    edit(ws, "sms.yaml", "description: Due date reminder", "description: B")
+    edit(ws, "voice.yaml", "description: Overdue balances", "description: C")
+    fault = emulator.fault(method="PUT", path=BILL, statuses=[500], times=-1)
+    result = ws.run("apply", "--auto-approve")
+    assert result.code == 1
+    assert "bill-reminder" in result.out and "failed" in result.out
+    assert "HTTP 500" in result.out
+    assert "Apply: 2 applied, 1 failed, 0 skipped." in result.out
+    state = ws.state()["campaigns"]
+    assert state["interactive-support"]["applied"]["description"] == "A"
+    assert state["collections"]["applied"]["description"] == "C"
+    assert state["bill-reminder"]["applied"]["description"] == "Due date reminder"
+    assert emulator.campaign(ADVANCED)["description"] == "A"
+    del fault
+    emulator._call("DELETE", "faults")
+    emulator.clear_journal()
+    plan = ws.run("plan")
+    assert "Plan: 0 to create, 1 to update" in plan.out
+    rerun = ws.run("apply", "--auto-approve")
+    assert rerun.code == 0, rerun.both
+    (put,) = emulator.writes()
+    assert put["path"].endswith(BILL)
+
+
+def test_blocked_active_campaign_fails_clearly_while_the_rest_apply(
+    ws: Workspace, emulator: Emulator
+) -> None:
+    setup(ws, emulator)
+    edit(ws, "voice.yaml", "description: Overdue balances", "description: C")
+    edit(ws, "sms.yaml", "priority: 3", "priority: 4")
+    emulator.start(PREVIEW)
+    result = ws.run("apply", "--auto-approve")
+    assert result.code == 1
+    assert "campaign is Active and cannot be updated" in result.out
+    assert [e["path"].rsplit("/", 1)[-1] for e in emulator.writes()] == [BILL]
+
+
+def test_safety_threshold_refuses_without_force(ws: Workspace, emulator: Emulator) -> None:
+    seed = base_seed()
+    template = seed["campaigns"][1]
+    extra = []
+    for i in range(6):
+        campaign = json.loads(json.dumps(template))
+        campaign["_id"] = f"cd-00000000-0000-4000-8000-0000000001{i:02d}"
+        campaign["name"] = f"Reminder {i}"
+        extra.append(campaign)
+    seed["campaigns"] += extra
+    emulator.seed(seed)
+    manifest = (ws.root / "manifests").mkdir(parents=True, exist_ok=True)
+    del manifest
+    setup(ws, emulator, seed=False, adopt=False)
+    block = (ws.root / "manifests" / "sms.yaml").read_text().split("  - key: bill-reminder")[1]
+    more = "".join(
+        "  - key: reminder-%d" % i + block.replace("name: Bill Reminder", f"name: Reminder {i}")
+        for i in range(6)
+    )
+    ws.write("manifests/more.yaml", "campaigns:\n" + more)
+    assert ws.run("apply", "--auto-approve").code == 0
+    assert len(ws.state()["campaigns"]) == 10
+    emulator.clear_journal()
+    for i in range(6):
+        more = more.replace(
+            f"name: Reminder {i}\n    description: Due date reminder",
+            f"name: Reminder {i}\n    description: Changed {i}",
+        )
+    ws.write("manifests/more.yaml", "campaigns:\n" + more)
+    refused = ws.run("apply", "--auto-approve")
+    assert refused.code == 1
+    assert "6 of 10 managed campaigns would change or be deleted (60%)" in refused.err
+    assert "--force" in refused.err
+    assert emulator.writes() == []
+    forced = ws.run("apply", "--auto-approve", "--force")
+    assert forced.code == 0, forced.both
+    assert len(emulator.writes()) == 6
+
+
+def test_apply_without_a_terminal_needs_auto_approve_and_calls_nothing(
+    ws: Workspace, emulator: Emulator
+) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "priority: 3", "priority: 4")
+    result = ws.run("apply")
+    assert result.code == 1
+    assert "--auto-approve" in result.err
+    assert emulator.journal() == []
+
+
+def test_unwritable_state_location_fails_before_any_request(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator, adopt=False)
+    (ws.root / "blocker").write_text("a file where the state directory should be")
+    ws.write_config("state: blocker/test.state.json\n")
+    result = ws.run("apply", "--auto-approve")
+    assert result.code == 1
+    assert "cannot write the state" in result.err
+    assert emulator.journal() == []
