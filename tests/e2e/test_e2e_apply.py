@@ -143,7 +143,8 @@ def test_saved_plan_is_applied_exactly(ws: Workspace, emulator: Emulator) -> Non
     assert saved["state"]["serial"] == ws.state()["serial"]
     assert saved["state"]["lineage"] == ws.state()["lineage"]
     (change,) = saved["detail"]["changes"]
-    assert change["liveUpdatedAt"] and change["liveHash"].startswith("sha256:")
+    assert change["liveUpdatedAt"]
+    assert change["liveHash"].startswith("sha256:")
     emulator.clear_journal()
     result = ws.run("apply", "plan.json")
     assert result.code == 0, result.both
@@ -286,7 +287,8 @@ def test_one_persistent_failure_does_not_stop_the_others(ws: Workspace, emulator
     fault = emulator.fault(method="PUT", path=BILL, statuses=[500], times=-1)
     result = ws.run("apply", "--auto-approve")
     assert result.code == 1
-    assert "bill-reminder" in result.out and "failed" in result.out
+    assert "bill-reminder" in result.out
+    assert "failed" in result.out
     assert "HTTP 500" in result.out
     assert "Apply: 2 applied, 1 failed, 0 skipped." in result.out
     state = ws.state()["campaigns"]
@@ -334,7 +336,7 @@ def test_safety_threshold_refuses_without_force(ws: Workspace, emulator: Emulato
     setup(ws, emulator, seed=False, adopt=False)
     block = (ws.root / "manifests" / "sms.yaml").read_text().split("  - key: bill-reminder")[1]
     more = "".join(
-        "  - key: reminder-%d" % i + block.replace("name: Bill Reminder", f"name: Reminder {i}")
+        f"  - key: reminder-{i}" + block.replace("name: Bill Reminder", f"name: Reminder {i}")
         for i in range(6)
     )
     ws.write("manifests/more.yaml", "campaigns:\n" + more)
