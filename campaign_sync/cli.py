@@ -7,156 +7,26 @@ models, httpx, deepdiff, Jinja2) are imported inside the commands so ``--help`` 
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import click
 
 from campaign_sync import __version__
+from campaign_sync.cli_support import (
+    Options,
+    current,
+    environ,
+    global_options,
+    lock_timeout_option,
+    report_requests,
+    target_option,
+)
+from campaign_sync.cli_support import (
+    session as new_session,
+)
 from campaign_sync.errors import CampaignSyncError, ExitCode, Interrupted
-
-if TYPE_CHECKING:
-    from campaign_sync import engine
-    from campaign_sync.config import Config
-    from campaign_sync.console import Console
-    from campaign_sync.redact import Redactor
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass
-class Options:
-    """Global options, merged from before and after the command name (later wins)."""
-
-    config: str | None = None
-    env: str | None = None
-    no_color: bool = False
-    verbose: int = 0
-    quiet: bool = False
-    vars: dict[str, str] = field(default_factory=dict)
-    _console: Console | None = None
-    _redactor: Redactor | None = None
-
-    @property
-    def redactor(self) -> Redactor:
-        if self._redactor is None:
-            from campaign_sync.redact import Redactor
-
-            self._redactor = Redactor()
-        return self._redactor
-
-    @property
-    def console(self) -> Console:
-        if self._console is None:
-            from campaign_sync.console import Console
-
-            self._console = Console(
-                self.redactor,
-                color=False if self.no_color else None,
-                verbosity=self.verbose,
-                quiet=self.quiet,
-            )
-            self._console.setup_logging()
-        return self._console
-
-    def load_config(self) -> Config:
-        from campaign_sync.config import load_config
-
-        return load_config(self.config)
-
-
-def _set(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
-    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
-        opts = ctx.ensure_object(Options)
-        if name == "verbose":
-            opts.verbose += value
-        elif name == "vars":
-            for item in value:
-                key, sep, val = item.partition("=")
-                if not sep or not key.strip():
-                    raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", ctx=ctx)
-                opts.vars[key.strip()] = val
-        elif name in {"no_color", "quiet"}:
-            if value:
-                setattr(opts, name, True)
-        elif value is not None:
-            setattr(opts, name, value)
-        return value
-
-    return callback
-
-
-def global_options(func: F) -> F:
-    """--config, -e/--env, --var, --no-color, -v, -q: defined once, stacked on every command."""
-    decorators = [
-        click.option(
-            "--config",
-            "config",
-            metavar="PATH",
-            expose_value=False,
-            callback=_set("config"),
-            help="Path to campaign-sync.yaml (default: search upward from the current directory).",
-        ),
-        click.option(
-            "-e",
-            "--env",
-            "env",
-            metavar="NAME",
-            expose_value=False,
-            callback=_set("env"),
-            help="Environment from the config (default: the only one).",
-        ),
-        click.option(
-            "--var",
-            "vars",
-            metavar="KEY=VALUE",
-            multiple=True,
-            expose_value=False,
-            callback=_set("vars"),
-            help="Template variable for *.j2 manifests (repeatable).",
-        ),
-        click.option(
-            "--no-color",
-            "no_color",
-            is_flag=True,
-            expose_value=False,
-            callback=_set("no_color"),
-            help="Never colour the output.",
-        ),
-        click.option(
-            "-v",
-            "--verbose",
-            "verbose",
-            count=True,
-            expose_value=False,
-            callback=_set("verbose"),
-            help="More detail on stderr (-vv for debug); tracebacks for unexpected errors.",
-        ),
-        click.option(
-            "-q",
-            "--quiet",
-            "quiet",
-            is_flag=True,
-            expose_value=False,
-            callback=_set("quiet"),
-            help="Only the report and errors; no progress.",
-        ),
-    ]
-    for decorator in reversed(decorators):
-        func = decorator(func)
-    return func
-
-
-def _opts() -> Options:
-    return click.get_current_context().ensure_object(Options)
-
-
-def _environ() -> Mapping[str, str]:
-    return dict(os.environ)
 
 
 class _Group(click.Group):
@@ -192,9 +62,9 @@ def validate() -> None:
     """Check the config and every manifest offline (no network). Exit 0 valid, 1 invalid."""
     from campaign_sync import engine
 
-    opts = _opts()
+    opts = current()
     config = opts.load_config()
-    summary = engine.validate(config, opts.env, opts.vars, _environ())
+    summary = engine.validate(config, opts.env, opts.vars, environ())
     opts.console.out(summary.line())
 
 
@@ -206,38 +76,7 @@ def schema() -> None:
 
     from campaign_sync.models import manifest_schema
 
-    _opts().console.out(json.dumps(manifest_schema(), indent=2, sort_keys=True))
-
-
-def _session(opts: Options) -> engine.Session:
-    from campaign_sync import engine
-
-    console = opts.console
-    return engine.Session(
-        config=opts.load_config(),
-        env_name=opts.env,
-        cli_vars=opts.vars,
-        environ=_environ(),
-        redactor=opts.redactor,
-        progress=console.progress,
-    )
-
-
-def _report_requests(opts: Options, session: engine.Session) -> None:
-    counts = session.requests()
-    if counts:
-        total = sum(counts.values())
-        detail = ", ".join(f"{method} {n}" for method, n in sorted(counts.items()))
-        opts.console.progress(f"API requests: {total} ({detail})")
-
-
-target_option = click.option(
-    "--target",
-    "targets",
-    metavar="KEY",
-    multiple=True,
-    help="Only this campaign key (repeatable); narrows the refresh too.",
-)
+    current().console.out(json.dumps(manifest_schema(), indent=2, sort_keys=True))
 
 
 @cli.command()
@@ -262,8 +101,8 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str,
     from campaign_sync import engine
     from campaign_sync.report import render_plan
 
-    opts = _opts()
-    session = _session(opts)
+    opts = current()
+    session = new_session(opts)
     try:
         run = engine.plan(session, targets=targets, full=refresh == "full")
         opts.console.out(render_plan(run.plan, fmt, opts.console.style), nl=False)
@@ -271,20 +110,10 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str,
             engine.save_plan(session, run, Path(out))
             opts.console.progress(f"Saved the plan to {out}; apply it with: campaign-sync apply {out}")
     finally:
-        _report_requests(opts, session)
+        report_requests(opts, session)
         session.close()
     if detailed_exitcode and run.plan.has_changes:
         raise click.exceptions.Exit(ExitCode.CHANGES)
-
-
-lock_timeout_option = click.option(
-    "--lock-timeout",
-    type=click.FloatRange(0),
-    default=0.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Wait this long for another run holding the state lock.",
-)
 
 
 @cli.command()
@@ -315,7 +144,7 @@ def apply(
     from campaign_sync.errors import ApplyFailed, Interrupted
     from campaign_sync.report import render_plan
 
-    opts = _opts()
+    opts = current()
     console = opts.console
     if planfile and targets:
         raise click.UsageError("--target narrows a new plan; a saved PLANFILE is applied exactly as saved")
@@ -337,7 +166,7 @@ def apply(
         )
         return bool(answer.strip() == "yes")
 
-    session = _session(opts)
+    session = new_session(opts)
     try:
         outcome = engine.apply(
             session,
@@ -351,7 +180,7 @@ def apply(
             show=show,
         )
     finally:
-        _report_requests(opts, session)
+        report_requests(opts, session)
         session.close()
     if outcome.cancelled:
         console.err("Apply cancelled; nothing was changed.")
@@ -384,8 +213,8 @@ def import_(key: str, campaign_id: str, lock_timeout: float) -> None:
     """Adopt the live campaign CAMPAIGN_ID into state under manifest KEY (nothing is written live)."""
     from campaign_sync import engine
 
-    opts = _opts()
-    session = _session(opts)
+    opts = current()
+    session = new_session(opts)
     try:
         message = engine.import_campaign(session, key, campaign_id, lock_timeout=lock_timeout)
     finally:
@@ -402,8 +231,8 @@ def state_group() -> None:
 @global_options
 def state_list() -> None:
     """List managed campaigns: key, type, id, name."""
-    opts = _opts()
-    session = _session(opts)
+    opts = current()
+    session = new_session(opts)
     state = session.store.load()
     if not state.campaigns:
         opts.console.out(f"No campaigns in {session.store.path} (serial {state.serial}).")
@@ -422,8 +251,8 @@ def state_show(key: str) -> None:
     from campaign_sync.errors import StateError
     from campaign_sync.report import dumps
 
-    opts = _opts()
-    state = _session(opts).store.load()
+    opts = current()
+    state = new_session(opts).store.load()
     record = state.campaigns.get(key)
     if record is None:
         raise StateError(f"no campaign {key!r} in the state (see `campaign-sync state list`)")
@@ -438,16 +267,16 @@ def state_rm(keys: tuple[str, ...], lock_timeout: float) -> None:
     """Forget campaigns (nothing is deleted live; they become unmanaged)."""
     from campaign_sync import engine
 
-    opts = _opts()
-    opts.console.out(engine.forget(_session(opts), keys, lock_timeout=lock_timeout))
+    opts = current()
+    opts.console.out(engine.forget(new_session(opts), keys, lock_timeout=lock_timeout))
 
 
 @cli.command("force-unlock")
 @global_options
 def force_unlock() -> None:
     """Remove a stale state lock (refused while its process is still running)."""
-    opts = _opts()
-    store = _session(opts).store
+    opts = current()
+    store = new_session(opts).store
     info = store.lock_info()
     if info is None:
         opts.console.out(f"No lock on {store.path}.")
@@ -506,7 +335,7 @@ def emulator(
     """Run the local Kore.ai campaign API emulator (for demos, tests and CI dry runs)."""
     from campaign_sync.emulator.server import serve
 
-    console = _opts().console
+    console = current().console
     serve(
         host=host,
         port=port,
@@ -558,3 +387,6 @@ def _run(group: click.Group, args: list[str]) -> int:
 def main() -> None:
     """Console-script entry point."""
     cli.main()
+
+
+# Commands defined in their own modules register here.
