@@ -24,6 +24,7 @@ from campaign_sync.models import Campaign
 from campaign_sync.normalize import (
     FLOW_FIELD,
     FlowBook,
+    LiveFacts,
     content_hash,
     desired_view,
     live_view,
@@ -235,6 +236,61 @@ def _compare_flow(
     return [FieldChange(FLOW_FIELD, flow_id, want, unverified=True)]
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """One live campaign compared with a desired view (the manifest's, or the state's ``applied``).
+
+    ``fields`` turn live (``before``) into the view (``after``); ``live`` is the live view cut down
+    to the fields the view declares (bar the experience flow, compared by name apart);
+    ``warnings`` are unprefixed (the caller names the campaign).
+    """
+
+    fields: tuple[FieldChange, ...]
+    facts: LiveFacts
+    live: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+
+
+def compare_campaign(
+    want: Mapping[str, Any],
+    live: LiveCampaign,
+    flows: FlowBook,
+    applied: Mapping[str, Any] | None = None,
+    learned: Mapping[str, str] | None = None,
+) -> Comparison:
+    """Compare one matched live campaign with a canonical view, as plan does (pure).
+
+    Only the fields ``want`` declares are compared, with the same normalisation; the experience
+    flow is compared by name through the known pairings (``flows``, plus ``learned`` ones and the
+    pairing this campaign itself shows), an unpairable id is an ``unverified`` change, never a false
+    one; ``enableMachineDetect`` is not compared when the API does not show it. ``applied`` (what
+    was last written) stands in for values the API accepts but never returns.
+    """
+    if live.doc is None:
+        raise PlanError(f"internal: live campaign {live.id} was not read")
+    have_full, facts = live_view(live.doc, live.item, flows, applied)
+    pairs = dict(learned or {})
+    if facts.flow_id and facts.flow_name and flows.id_of(facts.flow_name) is None:
+        pairs[facts.flow_name] = facts.flow_id
+    have = project(have_full, want)
+    want_cmp = dict(want)
+    fields = _compare_flow(want_cmp, have, facts.flow_id, FlowBook.of(pairs, flows.by_name))
+    fields = sorted([*fields, *compare(have, want_cmp)], key=lambda f: f.path)
+    warnings: list[str] = []
+    if any(f.unverified for f in fields):
+        warnings.append(
+            f"cannot verify experienceFlowName {want.get(FLOW_FIELD)!r}: live flow "
+            f"{facts.flow_id} has no known name. apply writes it and remembers the pairing; "
+            "or add it under experienceFlows in campaign-sync.yaml."
+        )
+    if "enableMachineDetect" in want and "enableMachineDetect" not in have_full:
+        fields = [f for f in fields if f.path != "enableMachineDetect"]
+        warnings.append(
+            "enableMachineDetect cannot be read back from the API; it is sent with the next update"
+        )
+    return Comparison(tuple(fields), facts, have, tuple(warnings))
+
+
 def build_plan(
     environment: str,
     desired: Mapping[str, DesiredCampaign],
@@ -315,25 +371,13 @@ def build_plan(
         if target.doc is None:
             raise PlanError(f"internal: live campaign {target.id} for {key!r} was not read")
         applied = record.applied if record is not None else None
-        have_full, facts = live_view(target.doc, target.item, flows, applied)
+        result = compare_campaign(want, target, flows, applied, learned)
+        facts = result.facts
         if facts.flow_id and facts.flow_name and flows.id_of(facts.flow_name) is None:
             learned[facts.flow_name] = facts.flow_id
-        have = project(have_full, want)
-        want_cmp = dict(want)
-        fields = _compare_flow(want_cmp, have, facts.flow_id, FlowBook.of(learned, flows.by_name))
-        fields = sorted([*fields, *compare(have, want_cmp)], key=lambda f: f.path)
-        if any(f.unverified for f in fields):
-            warnings.append(
-                f"{key}: cannot verify experienceFlowName {want.get(FLOW_FIELD)!r}: live flow "
-                f"{facts.flow_id} has no known name. apply writes it and remembers the pairing; "
-                "or add it under experienceFlows in campaign-sync.yaml."
-            )
-        if "enableMachineDetect" in want and "enableMachineDetect" not in have_full:
-            fields = [f for f in fields if f.path != "enableMachineDetect"]
-            warnings.append(
-                f"{key}: enableMachineDetect cannot be read back from the API; "
-                "it is sent with the next update"
-            )
+        fields = list(result.fields)
+        have = result.live
+        warnings.extend(f"{key}: {warning}" for warning in result.warnings)
         live_hash = content_hash(target.doc)
         matches.append(
             Match(key, target.id, ctype, campaign.name, adopted, want, target.updated_at, live_hash)
