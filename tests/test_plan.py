@@ -230,3 +230,25 @@ def test_safety_threshold_counts_updates_and_deletes_of_managed() -> None:
 def test_applied_spec_is_the_desired_view() -> None:
     result = plan_of(desired={"bill-reminder": Item(SIMPLE)}, lives=[live(SMS_SIMPLE_LIVE)])
     assert result.matches[0].applied == desired_view(SIMPLE)
+
+
+def test_documented_sample_request_against_documented_response_plans_no_changes() -> None:
+    import json
+    from pathlib import Path
+
+    from campaign_sync.models import parse_campaign
+
+    sample = json.loads((Path(__file__).parent / "fixtures" / "documented-sms-advanced.json").read_text())
+    manifest = {"key": "interactive-support", **sample["request"]}
+    parsed = parse_campaign(manifest, "sample.yaml", manifest, ("campaigns", 0))
+    assert not isinstance(parsed, list), parsed
+    doc = sample["response"]["data"]
+    pairing = FlowBook({"SMS Support Flow": "cf-67447605-115e-5dd2-a676-e158cf312345"})
+    result = plan_of(desired={"interactive-support": Item(parsed)}, lives=[live(doc)], flows=pairing)
+    assert result.changes == ()
+    assert result.summary.unchanged == 1
+    assert result.matches[0].adopted
+    without_pairing = plan_of(
+        desired={"interactive-support": Item(parsed)}, lives=[live(doc)], flows=FlowBook()
+    )
+    assert [f.unverified for c in without_pairing.changes for f in c.fields] == [True]
