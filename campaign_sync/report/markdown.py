@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from campaign_sync.report.model import Report, Section
+from campaign_sync.report.model import Listing, Report, Section
 
 LIMIT = 65_000
 _MD_SPECIAL = set("\\`*_[]|~#")
@@ -39,7 +39,10 @@ def escape(text: str) -> str:
 
 def escape_html(text: str) -> str:
     """Escape user text placed inside the HTML of a <summary>."""
-    return html.escape(" ".join(text.split()), quote=True).replace("@", "&#64;")
+    text = html.escape(" ".join(text.split()), quote=True)
+    for char, entity in (("@", "&#64;"), ("[", "&#91;"), ("]", "&#93;"), ("`", "&#96;"), ("|", "&#124;")):
+        text = text.replace(char, entity)
+    return text.replace("://", ":&#47;&#47;").replace("www.", "www&#46;")
 
 
 def _section(report: Report, section: Section) -> str:
@@ -58,7 +61,8 @@ def _section(report: Report, section: Section) -> str:
         lines.append(f"_{escape(note)}_")
         lines.append("")
     if section.rows:
-        lines.append(f"| field | {report.before_label} | {report.after_label} |")
+        before, after_label = report.labels(section)
+        lines.append(f"| field | {escape(before)} | {escape(after_label)} |")
         lines.append("|---|---|---|")
         for row in section.rows:
             after = escape(row.after) + (f" _({escape(row.note)})_" if row.note else "")
@@ -99,4 +103,28 @@ def render(report: Report, limit: int = LIMIT) -> str:
             f"_{left_out} more campaign{'s' if left_out != 1 else ''} not shown: the comment is limited to "
             f"{limit:,} characters. The full report is in the workflow artifacts._\n"
         )
+        used += 200
+    for listing in report.listings:
+        chunk = _listing(listing, limit - used)
+        body.append(chunk)
+        used += len(chunk) + 1
     return "\n".join([*head, *body, *tail]).rstrip() + "\n"
+
+
+def _listing(listing: Listing, budget: int) -> str:
+    """A listing as a table, cut short (with a note) when it would not fit in ``budget``."""
+    lines = [
+        f"**{escape(listing.title)}**",
+        "",
+        "| " + " | ".join(escape(c) for c in listing.columns) + " |",
+        "|" + "---|" * len(listing.columns),
+    ]
+    used = sum(len(line) + 1 for line in lines) + 200
+    for index, row in enumerate(listing.rows):
+        line = "| " + " | ".join(escape(cell) for cell in row) + " |"
+        if used + len(line) + 1 > budget:
+            lines += ["", f"_{len(listing.rows) - index} more not shown (comment size limit)._"]
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return "\n".join(lines) + "\n"
