@@ -390,3 +390,6 @@ def main() -> None:
 
 
 # Commands defined in their own modules register here.
+from campaign_sync.commands.drift import drift  # noqa: E402
+
+cli.add_command(drift)

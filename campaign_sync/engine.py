@@ -30,6 +30,7 @@ from campaign_sync.plan import LiveCampaign, Plan, Policy, build_plan
 
 if TYPE_CHECKING:
     from campaign_sync.apply import ApplyResult
+    from campaign_sync.drift import Drift
     from campaign_sync.kore import KoreClient
     from campaign_sync.planfile import SavedPlan
     from campaign_sync.redact import Redactor
@@ -268,6 +269,82 @@ def plan(session: Session, *, targets: Sequence[str] = (), full: bool = False) -
         targets,
     )
     return PlanRun(result, state, tuple(live), tuple(targets))
+
+
+@dataclass(frozen=True)
+class DriftRun:
+    drift: Drift
+    live: tuple[LiveCampaign, ...]
+
+
+def drift(
+    session: Session, *, targets: Sequence[str] = (), full: bool = False, now: str | None = None
+) -> DriftRun:
+    """Refresh and compare live and the manifests with what was last applied (read-only).
+
+    The same incremental refresh as plan, over the campaigns the state manages (manifest keys
+    not in the state need no read: they are pending creates). A managed campaign whose key left
+    the manifests is read only when its list ``updatedAt`` moved since the state's cached copy.
+    Nothing is written: no API writes, no state. ``now`` is the run's time shown in the reports.
+    """
+    from campaign_sync.drift import build_drift, check_targets
+
+    desired = session.desired
+    state = session.store.load()
+    check_targets(targets, desired.campaigns, state.campaigns)
+    managed = dataclasses.replace(
+        desired, campaigns={k: v for k, v in desired.campaigns.items() if k in state.campaigns}
+    )
+    client = session.client()
+    live = refresh(client, managed, state, targets=targets, full=full, progress=session.progress)
+    live = _read_left_manifests(client, live, desired, state, targets=targets, full=full)
+    result = build_drift(
+        session.env.name,
+        desired.campaigns,
+        live,
+        state.campaigns,
+        session.flows(state),
+        targets=targets,
+        generated_at=now or utc_now(),
+    )
+    return DriftRun(result, tuple(live))
+
+
+def _read_left_manifests(
+    client: KoreClient,
+    live: list[LiveCampaign],
+    desired: DesiredState,
+    state: State,
+    *,
+    targets: Sequence[str],
+    full: bool,
+) -> list[LiveCampaign]:
+    """Documents for state campaigns no manifest declares (``refresh`` reads manifest ones only)."""
+    wanted = set(targets)
+    records = {
+        rec.id: rec
+        for key, rec in state.campaigns.items()
+        if key not in desired.campaigns and (not wanted or key in wanted)
+    }
+    out: dict[str, LiveCampaign] = {c.id: c for c in live}
+    to_read: list[str] = []
+    for cid, current in out.items():
+        record = records.get(cid)
+        if record is None or current.doc is not None:
+            continue
+        if not full and record.live is not None and record.updatedAt == current.updated_at:
+            out[cid] = dataclasses.replace(current, doc=record.live)
+        else:
+            to_read.append(cid)
+    for start in range(0, len(to_read), GET_BATCH):
+        for cid, result in client.get_campaigns(to_read[start : start + GET_BATCH]).items():
+            if isinstance(result, NotFoundError):
+                out.pop(cid, None)
+            elif isinstance(result, ApiError):
+                raise result
+            else:
+                out[cid] = dataclasses.replace(out[cid], doc=result)
+    return sorted(out.values(), key=lambda c: c.id)
 
 
 def save_plan(session: Session, run: PlanRun, path: Path) -> None:

@@ -1,4 +1,10 @@
-"""Reports: a plan or a drift result, rendered as text, JSON, Markdown, HTML or JUnit."""
+"""Reports: a plan or a drift result, rendered as text, JSON, Markdown, HTML or JUnit.
+
+JSON is the domain value's own ``to_json`` (raw values, the SPEC section 5 shape). Every other
+format renders one view model, the :class:`Report` built here by ``plan_report`` or
+``drift_report``; the renderers (``text``, ``markdown``, ``html``, ``junit``) hold no table logic
+of their own beyond layout. ``html`` and ``junit`` are imported on use (Jinja2, ElementTree).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from campaign_sync.drift import Drift, DriftEntry, Kind
 from campaign_sync.plan import Action, Plan
 from campaign_sync.report import markdown, text
-from campaign_sync.report.model import Report, Section, rows_of, show
+from campaign_sync.report.model import Listing, Report, Row, Section, rows_of, show
 
 PLAN_FORMATS = ("text", "json", "markdown")
+DRIFT_FORMATS = ("text", "json", "markdown", "html", "junit")
 
 
 def dumps(data: Any) -> str:
@@ -72,4 +80,123 @@ def render_plan(plan: Plan, fmt: str, style: Callable[..., str] | None = None) -
     return text.render(report, style)
 
 
-__all__ = ["PLAN_FORMATS", "Action", "Report", "dumps", "plan_report", "render_plan", "show"]
+def _drift_rows(entry: DriftEntry) -> tuple[Row, ...]:
+    return tuple(
+        Row(
+            f.path,
+            show(f.applied),
+            show(f.manifest if entry.kind is Kind.PENDING else f.live),
+            "cannot verify: flow id has no known name" if f.unverified else "",
+        )
+        for f in entry.fields
+    )
+
+
+def _drift_section(entry: DriftEntry) -> Section:
+    notes = [entry.note] if entry.note else []
+    if entry.location:
+        notes.append(f"declared in {entry.location}")
+    label = f"pending {entry.action}" if entry.kind is Kind.PENDING and entry.action else entry.kind.value
+    return Section(
+        key=entry.key,
+        kind=entry.kind.value,
+        glyph=entry.kind.glyph,
+        campaign_type=entry.campaign_type,
+        name=entry.name,
+        campaign_id=entry.campaign_id,
+        rows=_drift_rows(entry),
+        notes=tuple(notes),
+        location=entry.location,
+        failed=True,
+        label=label,
+        before_label="applied",
+        after_label="manifest" if entry.kind is Kind.PENDING else "live",
+    )
+
+
+def drift_report(drift: Drift) -> Report:
+    summary = drift.summary
+    drifted = {e.key for e in drift.entries}
+    in_sync = tuple(
+        Section(
+            key=m.key,
+            kind="ok",
+            glyph="=",
+            campaign_type=m.campaign_type,
+            name=m.name,
+            campaign_id=m.campaign_id,
+            label="in sync",
+        )
+        for m in drift.managed
+        if m.key not in drifted
+    )
+    listings: tuple[Listing, ...] = ()
+    if drift.unmanaged:
+        listings = (
+            Listing(
+                title="Unmanaged live campaigns (not in the state; listed, not drift)",
+                columns=("type", "name", "id"),
+                rows=tuple((u.campaign_type, show(u.name), u.id) for u in drift.unmanaged),
+            ),
+        )
+    footer = []
+    if drift.targets:
+        footer.append(f"Checked only: {', '.join(drift.targets)} (--target); unmanaged campaigns not listed.")
+    if summary.in_sync:
+        footer.append(f"{summary.in_sync} managed campaign{'s' if summary.in_sync != 1 else ''} in sync.")
+    return Report(
+        title="Drift since the last apply",
+        environment=drift.environment,
+        summary_line=summary.line(),
+        counts={
+            "changed": summary.changed,
+            "missing": summary.missing,
+            "pending": summary.pending,
+            "unmanaged": summary.unmanaged,
+            "in sync": summary.in_sync,
+        },
+        sections=tuple(_drift_section(e) for e in drift.entries),
+        warnings=drift.warnings,
+        footer=tuple(footer),
+        empty_message="No drift. Live campaigns match what was last applied, and the manifests have no "
+        "unapplied changes.",
+        before_label="applied",
+        after_label="live",
+        generated_at=drift.generated_at,
+        listings=listings,
+        in_sync=in_sync,
+    )
+
+
+def render_drift(drift: Drift, fmt: str, style: Callable[..., str] | None = None) -> str:
+    """One format of a drift result; the text is deterministic bar the run's time it shows."""
+    if fmt == "json":
+        return dumps(drift.to_json())
+    report = drift_report(drift)
+    if fmt == "markdown":
+        return markdown.render(report)
+    if fmt == "html":
+        from campaign_sync.report import html
+
+        return html.render(report)
+    if fmt == "junit":
+        from campaign_sync.report import junit
+
+        return junit.render(report, suite=f"campaign-sync drift ({drift.environment})")
+    if fmt == "text":
+        return text.render(report, style)
+    raise ValueError(f"unknown drift report format {fmt!r}; choose one of {', '.join(DRIFT_FORMATS)}")
+
+
+__all__ = [
+    "DRIFT_FORMATS",
+    "PLAN_FORMATS",
+    "Action",
+    "Report",
+    "drift_report",
+    "dumps",
+    "plan_report",
+    "render_drift",
+    "render_plan",
+    "show",
+]

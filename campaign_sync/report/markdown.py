@@ -46,7 +46,7 @@ def escape_html(text: str) -> str:
 
 
 def _section(report: Report, section: Section) -> str:
-    label = {"create": "create", "update": "update", "delete": "delete"}.get(section.kind, section.kind)
+    label = section.label or section.kind
     ident = f" ({escape_html(section.campaign_id)})" if section.campaign_id else ""
     blocked = " — blocked" if section.blocked else ""
     summary = (

@@ -1,8 +1,10 @@
 """One view model for every human-readable report (plan and drift), rendered per format.
 
 A :class:`Report` is a summary line, counts, and one :class:`Section` per campaign holding
-:class:`Row` objects (a field, its before and after). Text, Markdown, HTML and JUnit renderers
-all read this model, so the table logic exists once. Values are shown with :func:`show`.
+:class:`Row` objects (a field, its before and after), plus :class:`Listing` tables (campaigns
+listed, not changed: unmanaged ones) and the campaigns found in order (``in_sync``, which only
+JUnit shows one by one). Text, Markdown, HTML and JUnit renderers all read this model, so the
+table logic exists once. Values are shown with :func:`show`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,18 @@ class Section:
     blocked: str | None = None
     location: str | None = None
     failed: bool = False
+    label: str | None = None  # shown after the glyph in text (drift: the kind)
+    before_label: str | None = None  # column headings when they differ per section (drift)
+    after_label: str | None = None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A plain table of user values, e.g. the unmanaged campaigns."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,12 @@ class Report:
     after_label: str = "after"
     generated_at: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    listings: tuple[Listing, ...] = ()
+    in_sync: tuple[Section, ...] = ()
+
+    def labels(self, section: Section) -> tuple[str, str]:
+        """The before and after column headings for one section."""
+        return section.before_label or self.before_label, section.after_label or self.after_label
 
 
 def show(value: Any) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from campaign_sync.report.model import Report, Section, show
+from campaign_sync.report.model import Listing, Report, Section, show
 
 Style = Callable[..., str]
 
-_COLOURS = {"+": "green", "~": "yellow", "-": "red", "!": "red", "?": "magenta"}
+_COLOURS = {"+": "green", "~": "yellow", "-": "red", "!": "red", "?": "magenta", ">": "cyan"}
 
 
 def _plain(text: str, **_styles: object) -> str:
@@ -17,11 +17,42 @@ def _plain(text: str, **_styles: object) -> str:
 
 def _header(section: Section, style: Style) -> str:
     ident = f" ({section.campaign_id})" if section.campaign_id else ""
-    head = f"  {section.glyph} {section.campaign_type} {section.key}: {show(section.name)}{ident}"
+    label = f"{section.label} " if section.label else ""
+    head = f"  {section.glyph} {label}{section.campaign_type} {section.key}: {show(section.name)}{ident}"
     head = style(head, fg=_COLOURS.get(section.glyph), bold=True)
     if section.blocked:
         head += " " + style(f"[blocked: {section.blocked}]", fg="red")
     return head
+
+
+def section_lines(section: Section, style: Style | None = None) -> list[str]:
+    """One campaign: its header, notes and field rows (also the text of a JUnit failure)."""
+    style = style or _plain
+    lines = [_header(section, style)]
+    for note in section.notes:
+        lines.append(f"      # {note}")
+    if section.rows and section.before_label and section.after_label:
+        lines.append(f"      # {section.before_label} -> {section.after_label}")
+    width = max((len(r.path) for r in section.rows), default=0)
+    for row in section.rows:
+        if section.kind == "create":
+            text = f"      {row.path.ljust(width)} = {row.after}"
+        elif section.kind == "delete":
+            text = f"      {row.path.ljust(width)} = {row.before}"
+        else:
+            text = f"      {row.path}: {row.before} -> {row.after}"
+        if row.note:
+            text += f"  ({row.note})"
+        lines.append(text)
+    return lines
+
+
+def listing_lines(listing: Listing) -> list[str]:
+    widths = [max((len(row[i]) for row in listing.rows), default=0) for i in range(len(listing.columns))]
+    lines = [f"{listing.title}:"]
+    for row in listing.rows:
+        lines.append("  " + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    return lines
 
 
 def render(report: Report, style: Style | None = None) -> str:
@@ -29,25 +60,17 @@ def render(report: Report, style: Style | None = None) -> str:
     lines: list[str] = []
     if not report.sections:
         lines.append(report.empty_message)
+        if report.listings:
+            lines.append("")
     else:
         lines.append(f"{report.title} (environment {report.environment}):")
         lines.append("")
         for section in report.sections:
-            lines.append(_header(section, style))
-            for note in section.notes:
-                lines.append(f"      # {note}")
-            width = max((len(r.path) for r in section.rows), default=0)
-            for row in section.rows:
-                if section.kind == "create":
-                    text = f"      {row.path.ljust(width)} = {row.after}"
-                elif section.kind == "delete":
-                    text = f"      {row.path.ljust(width)} = {row.before}"
-                else:
-                    text = f"      {row.path}: {row.before} -> {row.after}"
-                if row.note:
-                    text += f"  ({row.note})"
-                lines.append(text)
+            lines.extend(section_lines(section, style))
             lines.append("")
+    for listing in report.listings:
+        lines.extend(listing_lines(listing))
+        lines.append("")
     if report.warnings:
         lines.append(style("Warnings:", fg="yellow", bold=True))
         lines.extend(f"  - {w}" for w in report.warnings)
