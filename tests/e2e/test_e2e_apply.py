@@ -378,3 +378,48 @@ def test_unwritable_state_location_fails_before_any_request(ws: Workspace, emula
     assert result.code == 1
     assert "cannot write the state" in result.err
     assert emulator.journal() == []
+
+
+def test_second_sigint_stops_at_once_and_releases_the_lock(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "description: Due date reminder", "description: Interrupted twice")
+    emulator.fault(method="PUT", path=BILL, holdAfterApply=30)
+    proc = ws.popen("apply", "--auto-approve")
+    wait_for(lambda: len(puts(emulator)) == 1, "the PUT to be in flight")
+    proc.send_signal(signal.SIGINT)
+    assert proc.stderr is not None
+    seen = ""
+    while "finishing the request in flight" not in seen:  # the first signal was handled
+        line = proc.stderr.readline()
+        assert line, "apply ended before handling the first SIGINT"
+        seen += line
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    err = seen + err
+    emulator.release()
+    assert proc.returncode == 130, out + err
+    assert "state may lag" in err
+    assert "Traceback" not in err
+    again = ws.run("apply", "--auto-approve")  # the lock was released; the rerun reconciles from live
+    assert again.code == 0, again.both
+    assert len(puts(emulator)) == 1
+    assert ws.state()["campaigns"]["bill-reminder"]["applied"]["description"] == "Interrupted twice"
+
+
+def test_a_server_that_rewrites_values_converges_without_an_update_loop(
+    ws: Workspace, emulator: Emulator
+) -> None:
+    setup(ws, emulator)
+    emulator.settings(normalizeTimes=True)
+    edit(
+        ws,
+        "sms.yaml",
+        '{day: FR, start: "10:00 AM", end: "3:00 PM"}',
+        '{day: FR, start: "9:00 AM", end: "3:00 PM"}',
+    )
+    assert ws.run("apply", "--auto-approve").code == 0
+    days = emulator.campaign(BILL)["dialingStrategy"]["callingHours"]["days"]
+    assert {"day": "FR", "start": "09:00 AM", "end": "03:00 PM"} in days  # the server rewrote them
+    result = ws.run("plan", "--detailed-exitcode")
+    assert result.code == 0, result.both
+    assert len(puts(emulator)) == 1
