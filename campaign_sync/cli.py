@@ -393,3 +393,8 @@ def main() -> None:
 from campaign_sync.commands.drift import drift  # noqa: E402
 
 cli.add_command(drift)
+from campaign_sync.commands.export import export  # noqa: E402
+from campaign_sync.commands.init import init  # noqa: E402
+
+cli.add_command(export)
+cli.add_command(init)

@@ -31,6 +31,7 @@ from campaign_sync.plan import LiveCampaign, Plan, Policy, build_plan
 if TYPE_CHECKING:
     from campaign_sync.apply import ApplyResult
     from campaign_sync.drift import Drift
+    from campaign_sync.export import ExportedCampaign
     from campaign_sync.kore import KoreClient
     from campaign_sync.planfile import SavedPlan
     from campaign_sync.redact import Redactor
@@ -563,3 +564,86 @@ def forget(session: Session, keys: Sequence[str], *, lock_timeout: float = 0.0) 
         f"Forgot {', '.join(ids)} (state serial {saved.serial}). Live campaigns were not touched; they are "
         "now unmanaged, and a manifest with the same name would adopt them again."
     )
+
+
+@dataclass(frozen=True)
+class ExportRun:
+    """What ``export`` read and the manifest files it would write (relative name -> text)."""
+
+    files: dict[str, str]
+    campaigns: tuple[ExportedCampaign, ...]
+    skipped: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def export(
+    session: Session,
+    *,
+    campaign_type: str | None = None,
+    name_regex: str | None = None,
+    layout: str = "per-campaign",
+    include_managed: bool = False,
+) -> ExportRun:
+    """Read live campaigns (one list per type, then a parallel GET of each match) as manifest files.
+
+    Nothing is written, live or local. Campaigns the manifests already declare (by name, or by a
+    state key a manifest uses) are skipped unless ``include_managed``; new keys never collide
+    with keys the manifests use.
+    """
+    import re
+
+    from campaign_sync import export as exporting
+
+    pattern = re.compile(name_regex) if name_regex else None
+    desired = session.desired.campaigns
+    state = session.store.load()
+    state_keys = {record.id: key for key, record in state.campaigns.items()}
+    declared = {(c.campaign.campaignType, c.campaign.name.lower()) for c in desired.values()}
+    client = session.client()
+    listed: list[tuple[str, str, Mapping[str, Any]]] = []
+    skipped: list[str] = []
+    for ctype in [campaign_type] if campaign_type else CAMPAIGN_TYPES:
+        for item in client.list_campaigns(kind(ctype)):
+            cid = _campaign_id(item)
+            name = str(item.get("name", ""))
+            if cid is None or (pattern is not None and not pattern.search(name)):
+                continue
+            if not include_managed and ((ctype, name.lower()) in declared or state_keys.get(cid) in desired):
+                skipped.append(f"{ctype} {name!r}")
+                continue
+            listed.append((cid, ctype, item))
+    session.progress(f"Reading {len(listed)} live campaign{'s' if len(listed) != 1 else ''}...")
+    records: list[exporting.LiveRecord] = []
+    for start in range(0, len(listed), GET_BATCH):
+        batch = listed[start : start + GET_BATCH]
+        docs = client.get_campaigns([cid for cid, _, _ in batch])
+        for cid, ctype, entry in batch:
+            doc = docs[cid]
+            if isinstance(doc, NotFoundError):
+                continue  # deleted between the list and the read
+            if isinstance(doc, ApiError):
+                raise doc
+            records.append(
+                exporting.LiveRecord(cid, ctype, str(doc.get("name", entry.get("name"))), doc, entry)
+            )
+    keys = exporting.assign_keys(records, desired, state_keys)
+    flows = session.flows(state)
+    campaigns: list[ExportedCampaign] = []
+    warnings: list[str] = []
+    for record in records:
+        try:
+            campaign = exporting.manifest_fields(keys[record.id], record, flows)
+        except exporting.ExportProblem as exc:
+            warnings.append(f"skipped {record.campaign_type} {record.name!r} ({record.id}): {exc}")
+            continue
+        campaigns.append(campaign)
+        warnings.extend(f"{campaign.key}: {hole.warning}" for hole in campaign.placeholders)
+    header = (
+        f"Exported from environment {session.env.name} by `campaign-sync export`.",
+        "A plan adopts these live campaigns by name: no `campaign-sync import` is needed.",
+    )
+    files = {
+        name: exporting.render(group, header) for name, group in exporting.group(campaigns, layout).items()
+    }
+    ordered = tuple(sorted(campaigns, key=lambda c: c.key))
+    return ExportRun(files, ordered, tuple(sorted(skipped)), tuple(warnings))
