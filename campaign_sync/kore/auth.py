@@ -13,11 +13,19 @@ Tokens are minted lazily, renewed when less than 60 s of life remain (measured o
 monotonic ``clock``, so a wall-clock jump cannot keep a stale token alive), and minted under a
 lock so concurrent requests share one token. ``iat``/``exp`` come from the wall clock. Every
 token minted or read, and the client secret, are registered with the run's ``Redactor``.
+
+In GitHub Actions (``GITHUB_ACTIONS=true`` in the environment the credentials were read from),
+each token is also announced to the runner with the ``::add-mask::<token>`` workflow command,
+once, before its first use, so the runner hides it in every later line of the job's log, even
+output campaign-sync does not produce (a shell's ``set -x``, another step). The line is written
+straight to ``sys.stderr`` on purpose: through the redactor it would read ``::add-mask::***``.
+A ready token from ``tokenEnv`` is announced too, in case it did not come from a secret.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -61,6 +69,7 @@ class Credentials:
     client_id_env: str = "KORE_CLIENT_ID"
     client_secret_env: str = "KORE_CLIENT_SECRET"  # noqa: S105 (a variable name)
     token_env: str | None = None
+    github_actions: bool = False
 
     @property
     def static(self) -> bool:
@@ -79,10 +88,11 @@ class Credentials:
     ) -> Credentials:
         """Read the variables ``auth`` names; a missing one is a ``CredentialsError`` naming it."""
         token_env = auth.tokenEnv
+        in_actions = environ.get("GITHUB_ACTIONS") == "true"
         if token_env and environ.get(token_env):
             token = environ[token_env].strip()
             redactor.add(token)
-            return cls(token=token, token_env=token_env)
+            return cls(token=token, token_env=token_env, github_actions=in_actions)
         client_id = environ.get(auth.clientIdEnv, "").strip()
         secret = environ.get(auth.clientSecretEnv, "")
         redactor.add(secret)
@@ -111,6 +121,7 @@ class Credentials:
             client_id_env=auth.clientIdEnv,
             client_secret_env=auth.clientSecretEnv,
             token_env=token_env,
+            github_actions=in_actions,
         )
 
 
@@ -138,6 +149,8 @@ class TokenSource:
             redactor.add(credentials.client_secret)
         if credentials.token:
             redactor.add(credentials.token)
+            if credentials.github_actions:
+                mask_in_github_actions(credentials.token)
 
     @property
     def renewable(self) -> bool:
@@ -171,8 +184,16 @@ class TokenSource:
         claims = {"appId": credentials.client_id, "sub": SUBJECT, "iat": now, "exp": now + TOKEN_LIFETIME}
         token = jwt.encode(claims, credentials.client_secret, algorithm="HS256")
         self._redactor.add(token)
+        if credentials.github_actions:
+            mask_in_github_actions(token)
         self._minted_at = self._clock()
         log.debug(
             "minted a new API token for client id %s, valid %d s", credentials.client_id, TOKEN_LIFETIME
         )
         return token
+
+
+def mask_in_github_actions(token: str) -> None:
+    """Tell the GitHub Actions runner to hide ``token`` in this job's log from now on."""
+    sys.stderr.write(f"::add-mask::{token}\n")
+    sys.stderr.flush()
