@@ -94,7 +94,11 @@ def test_floor_counts_pages_per_type() -> None:
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
     floor_requests = module.floor_requests
     assert floor_requests(0, 0) == 2
     assert floor_requests(100, 0) == 2
