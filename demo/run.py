@@ -458,12 +458,13 @@ def story(emulator: Emulator, results: dict[str, Any]) -> None:
 def summary(emulator: Emulator, results: Mapping[str, Any]) -> None:
     live = emulator.campaigns()
     state_path = WORK / ".campaign-sync" / f"{ENV_NAME}.state.json"
-    state = json.loads(state_path.read_text()) if state_path.is_file() else {"campaigns": {}, "serial": 0}
+    state: dict[str, Any] = json.loads(state_path.read_text()) if state_path.is_file() else {}
+    managed = len(state.get("campaigns", {}))
     say()
     say("==> Summary")
     paragraph(
-        f"The emulator holds {len(live)} campaigns: {len(state['campaigns'])} managed by campaign-sync "
-        f"(state serial {state['serial']}) and {len(live) - len(state['campaigns'])} unmanaged."
+        f"The emulator holds {len(live)} campaigns: {managed} managed by campaign-sync "
+        f"(state serial {state.get('serial', 0)}) and {len(live) - managed} unmanaged."
     )
     saved = json.loads(results["plan_json"].read_text())["plan"]
     counts = saved["summary"]
