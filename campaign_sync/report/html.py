@@ -26,6 +26,8 @@ def _template() -> Template:
         autoescape=True,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     return env.get_template(TEMPLATE)
 

@@ -50,7 +50,7 @@ def _section(report: Report, section: Section) -> str:
     ident = f" ({escape_html(section.campaign_id)})" if section.campaign_id else ""
     blocked = " — blocked" if section.blocked else ""
     summary = (
-        f"{section.glyph} {label} <code>{escape_html(section.key)}</code>: "
+        f"{escape_html(section.glyph)} {label} <code>{escape_html(section.key)}</code>: "
         f"{escape_html(section.name)}{ident}{blocked}"
     )
     lines = [f"<details><summary>{summary}</summary>", ""]
