@@ -17,7 +17,14 @@ Three sides, three questions, per managed campaign (a key in the state and/or th
   state a pending delete. Each field: path, applied value, manifest value.
 
 A campaign can be both changed and pending (two entries). Live campaigns not in the state are
-``unmanaged``: listed, never drift. Entries are sorted by key, then kind.
+``unmanaged``: listed, never drift (not listed when ``targets`` narrow the check). Entries are
+sorted by key, then kind.
+
+JSON (SPEC section 5, plus added fields): every field object has ``path``, ``applied`` and
+``live``; a pending field adds ``manifest`` and has ``live: null`` (pending compares the manifest
+with ``applied``; live plays no part). Entries add ``campaignType``, ``campaignId``, ``name``,
+``updatedAt`` (live, for changed), ``note`` and, for pending, ``action`` (create | update |
+delete); the document adds ``generatedAt``, ``unmanaged``, ``warnings`` and ``summary.inSync``.
 """
 
 from __future__ import annotations
