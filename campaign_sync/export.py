@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import yaml
+
 from campaign_sync.models import DAYS, minutes_of
 from campaign_sync.normalize import FlowBook, decode_message, lower, phone, time, timezone, title, upper
 from campaign_sync.yamlsafe import YamlProblem, load
@@ -49,8 +51,6 @@ _FLOW_STYLE = frozenset({"dncLists", "callerId", "schedule"})
 #: Values always written in double quotes, as in the examples: times, phone numbers, SMS text.
 _ALWAYS_QUOTED = frozenset({"phoneNumber", "start", "end", "message"})
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/()&+'@!?-]*$")
-#: Words YAML 1.1 tools (not ours) read as booleans: quoted so every reader agrees.
-_YAML11_WORDS = frozenset({"y", "n", "yes", "no", "on", "off"})
 _NON_PRINTABLE = re.compile(
     r"[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\x85\u2028\u2029\ufeff]"
 )
@@ -370,14 +370,20 @@ def _scalar(value: Any, key: str, *, flow: bool = False) -> str:
 
 @lru_cache(maxsize=4096)
 def _plain_ok(text: str) -> bool:
-    """True when ``text`` reads back as the same string, plain, in block and in flow context."""
-    if not _PLAIN.match(text) or text != text.strip() or text.lower() in _YAML11_WORDS:
+    """True when ``text`` reads back as the same string, plain, in block and in flow context.
+
+    Checked with our loader (YAML 1.2) and with PyYAML's YAML 1.1 one, which other tools use:
+    ``yes``, ``2024-01-01`` or ``1_000`` are strings to the first but not to the second.
+    """
+    if not _PLAIN.match(text) or text != text.strip():
         return False
+    probe = f"v: {text}\nf: [{text}]\n"
     try:
-        data = load(f"v: {text}\nf: [{text}]\n", "<scalar>")
-    except YamlProblem:
+        ours = load(probe, "<scalar>")
+        theirs = yaml.safe_load(probe)
+    except (YamlProblem, yaml.YAMLError):
         return False
-    return isinstance(data, dict) and data.get("v") == text and data.get("f") == [text]
+    return all(isinstance(d, dict) and d.get("v") == text and d.get("f") == [text] for d in (ours, theirs))
 
 
 def quote(text: str) -> str:
