@@ -7,6 +7,7 @@ change inside a list is reported as the whole list, before and after.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -54,8 +55,19 @@ def _lookup(view: Any, parts: list[str | int]) -> Any:
     return node
 
 
+def _same(live: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
+    """Type-strict equality (``True`` is not ``1``, ``"5"`` is not ``5``), like deepdiff's."""
+
+    def text(view: Mapping[str, Any]) -> str:
+        return json.dumps(view, sort_keys=True, separators=(",", ":"), default=repr)
+
+    return text(live) == text(desired)
+
+
 def compare(live: Mapping[str, Any], desired: Mapping[str, Any]) -> list[FieldChange]:
     """Field changes that turn ``live`` into ``desired`` (both canonical and projected)."""
+    if _same(live, desired):
+        return []  # the common case (in sync): skip deepdiff's tree walk
     diff = DeepDiff(dict(live), dict(desired), view="tree", verbose_level=2, threshold_to_diff_deeper=0)
     paths: dict[str, list[str | int]] = {}
     for levels in diff.values():
