@@ -83,7 +83,14 @@ def _check_host(_ctx: click.Context, _param: click.Parameter, value: str) -> str
 
 @click.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
-@click.option("--host", default=DEFAULT_HOST, show_default=True, callback=_check_host, help="Kore.ai host.")
+@click.option(
+    "--host",
+    metavar="URL",
+    default=DEFAULT_HOST,
+    show_default=True,
+    callback=_check_host,
+    help="Kore.ai host.",
+)
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @global_options
 def init(directory: str, host: str, force: bool) -> None:
