@@ -14,6 +14,7 @@ Guarantees, in order:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import threading
@@ -264,7 +265,7 @@ def execute(
                 result.outcomes.append(
                     Outcome(change.key, change.action, change.campaign_id, "applied", "deleted")
                 )
-                progress(f"{label}: deleted {change.campaign_id}")
+                progress(f"{label}: deleted")
                 continue
         except ApiError as exc:
             result.outcomes.append(Outcome(change.key, change.action, change.campaign_id, "failed", str(exc)))
@@ -298,15 +299,43 @@ def execute(
                 f"`campaign-sync import {change.key} {campaign_id}` and `campaign-sync plan`."
             ) from None
         missed = _not_taken(change, doc, flows)
+        count = len(change.fields)
         detail = (
-            "created " + campaign_id if change.action is Action.CREATE else f"{len(change.fields)} field(s)"
+            "created"
+            if change.action is Action.CREATE
+            else f"updated {count} field{'s' if count != 1 else ''}"
         )
         if missed:
             detail += "; did not take: " + ", ".join(missed)
         result.outcomes.append(Outcome(change.key, change.action, campaign_id, "applied", detail))
-        progress(f"{label}: {detail}")
+        progress(f"{label}: {detail} ({campaign_id})")
     result.state = state
     return result
+
+
+def fill_cache(client: KoreClient, store: StateStore, state: State, forbidden: tuple[str, ...] = ()) -> State:
+    """Read once, now, every managed campaign the state holds no document for.
+
+    Create responses (and campaigns adopted from a saved plan) come without a full document;
+    caching one here means later plans and drift runs need no GET for them until they change.
+    """
+    missing = {key: record for key, record in state.campaigns.items() if record.live is None}
+    if not missing:
+        return state
+    found = client.get_campaigns([record.id for record in missing.values()])
+    for key, record in missing.items():
+        doc = found.get(record.id)
+        if isinstance(doc, Mapping):
+            state = state.with_campaign(
+                key,
+                dataclasses.replace(
+                    record,
+                    live=dict(doc),
+                    updatedAt=doc.get("updatedAt", record.updatedAt),
+                    contentHash=content_hash(doc),
+                ),
+            )
+    return store.save(state, forbidden)
 
 
 def results_table(result: ApplyResult) -> str:

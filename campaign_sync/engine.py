@@ -216,7 +216,7 @@ def refresh(
     if to_read:
         progress(
             f"Reading {len(to_read)} campaign{'s' if len(to_read) != 1 else ''} "
-            "changed since the last apply..."
+            "not cached in the state or changed live since the last apply..."
         )
     read = 0
     for start in range(0, len(to_read), GET_BATCH):
@@ -242,7 +242,7 @@ def refresh(
             progress(f"  read {read}/{len(to_read)}")
     progress(
         f"Refreshed {len(live)} live campaign{'s' if len(live) != 1 else ''} "
-        f"({', '.join(sorted(types))}): {len(to_read)} read, {cached} unchanged since the last apply"
+        f"({', '.join(sorted(types))}): {len(to_read)} read, {cached} from the state's cache"
     )
     return sorted(live.values(), key=lambda c: c.id)
 
@@ -463,6 +463,7 @@ def apply(
         forbidden = tuple(session.redactor.secrets())
         state = store.save(applying.record_matches(state, plan_value, docs), forbidden)
         if not plan_value.has_changes:
+            state = applying.fill_cache(client, store, state, forbidden)
             return ApplyOutcome(plan_value, applying.ApplyResult(state=state))
         flows = FlowBook.of(session.env.experience_flows, state.flows)
         with applying.deferred_signals(session.progress) as stop:
@@ -476,6 +477,8 @@ def apply(
                 progress=session.progress,
                 forbidden=forbidden,
             )
+            if result.state is not None and not stop.requested:
+                result.state = applying.fill_cache(client, store, result.state, forbidden)
         return ApplyOutcome(plan_value, result)
 
 
