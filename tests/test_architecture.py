@@ -14,6 +14,7 @@ PURE = [
     "campaign_sync.bodies",
     "campaign_sync.diff",
     "campaign_sync.plan",
+    "campaign_sync.drift",
     "campaign_sync.report",
 ]
 IO_MODULES = (
