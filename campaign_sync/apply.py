@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
+from campaign_sync.compare import LiveCampaign
 from campaign_sync.diff import compare
 from campaign_sync.errors import ApiError, ApplyFailed, ProtocolError, SafetyError, StalePlanError, StateError
 from campaign_sync.normalize import FLOW_FIELD, FlowBook, content_hash, live_view, project
-from campaign_sync.plan import Action, Change, LiveCampaign, Plan, Policy, safety_problem
+from campaign_sync.plan import Action, Change, Plan, Policy, safety_problem
 from campaign_sync.report.model import show
 
 if TYPE_CHECKING:

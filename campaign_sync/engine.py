@@ -1,250 +1,46 @@
-"""Orchestration only: load the workspace, refresh live state, plan, apply.
+"""Orchestration only: plan, drift, apply, import, forget, export.
 
 The pure core (normalize, diff, plan, drift, report) never sees a client, a path or a clock;
-this module is where they meet. Writes live in ``apply.py``.
+this module is where they meet. The workspace is ``session.py``, reading live is ``refresh.py``,
+the writes are ``apply.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import cached_property
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from campaign_sync.apply import kind
-from campaign_sync.config import Config, ResolvedEnvironment
+from campaign_sync.compare import LiveCampaign
 from campaign_sync.errors import (
     ApiError,
-    Issue,
-    ManifestError,
     NotFoundError,
     StalePlanError,
     StateError,
 )
-from campaign_sync.manifest import DesiredState, load_desired
 from campaign_sync.normalize import FlowBook
-from campaign_sync.plan import LiveCampaign, Plan, Policy, build_plan
+from campaign_sync.plan import Plan, build_plan
+from campaign_sync.refresh import (
+    CAMPAIGN_TYPES,
+    GET_BATCH,
+    campaign_id,
+    live_from_item,
+    read_left_manifests,
+    refresh,
+)
+from campaign_sync.session import Session, ValidationSummary, load_manifests, utc_now, validate
 
 if TYPE_CHECKING:
     from campaign_sync.apply import ApplyResult
     from campaign_sync.drift import Drift
     from campaign_sync.export import ExportedCampaign
-    from campaign_sync.kore import KoreClient
     from campaign_sync.planfile import SavedPlan
-    from campaign_sync.redact import Redactor
-    from campaign_sync.state import State, StateStore
+    from campaign_sync.state import State
 
-Progress = Callable[[str], None]
-CAMPAIGN_TYPES = ("sms", "voice")
-GET_BATCH = 50
-
-
-@dataclass(frozen=True)
-class ValidationSummary:
-    environments: tuple[str, ...]
-    files: int
-    sms: int
-    voice: int
-
-    def line(self) -> str:
-        envs = ", ".join(self.environments)
-        total = self.sms + self.voice
-        noun = "campaign" if total == 1 else "campaigns"
-        files = "file" if self.files == 1 else "files"
-        return (
-            f"OK: {total} {noun} ({self.sms} sms, {self.voice} voice) in {self.files} manifest {files}; "
-            f"config valid for {envs}"
-        )
-
-
-def load_manifests(
-    env: ResolvedEnvironment, cli_vars: Mapping[str, str], environ: Mapping[str, str]
-) -> DesiredState:
-    config = env.config
-    return load_desired(config.root, config.settings.manifests, env.vars, cli_vars, environ, env.name)
-
-
-def validate(
-    config: Config, env_name: str | None, cli_vars: Mapping[str, str], environ: Mapping[str, str]
-) -> ValidationSummary:
-    """Offline check of the config and every manifest, for one environment or all of them."""
-    names: Sequence[str]
-    if env_name is None and len(config.settings.environments) > 1:
-        names = sorted(config.settings.environments)
-    else:
-        names = [config.environment(env_name).name]
-    issues: set[Issue] = set()
-    desired: DesiredState | None = None
-    for name in names:
-        try:
-            desired = load_manifests(config.environment(name), cli_vars, environ)
-        except ManifestError as exc:
-            issues.update(exc.issues)
-    if issues or desired is None:
-        raise ManifestError(sorted(issues))
-    sms = sum(1 for c in desired.campaigns.values() if c.campaign.campaignType == "sms")
-    return ValidationSummary(tuple(names), len(desired.files), sms, len(desired.campaigns) - sms)
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-@dataclass
-class Session:
-    """One command's view of the workspace: environment, manifests, state store, API client."""
-
-    config: Config
-    env_name: str | None
-    cli_vars: Mapping[str, str]
-    environ: Mapping[str, str]
-    redactor: Redactor
-    progress: Progress = lambda _text: None
-    transport: Any = None
-    client_overrides: Mapping[str, Any] = field(default_factory=dict)
-    _client: KoreClient | None = None
-
-    @cached_property
-    def env(self) -> ResolvedEnvironment:
-        return self.config.environment(self.env_name)
-
-    @cached_property
-    def desired(self) -> DesiredState:
-        return load_manifests(self.env, self.cli_vars, self.environ)
-
-    @cached_property
-    def store(self) -> StateStore:
-        from campaign_sync.state import StateStore
-
-        return StateStore(self.env.state_path)
-
-    def client(self) -> KoreClient:
-        if self._client is None:
-            from campaign_sync.kore import ClientSettings, Credentials, KoreClient
-
-            creds = Credentials.from_environment(self.env.auth, self.environ, self.redactor)
-            settings = ClientSettings.from_environment(self.env)
-            if self.client_overrides:
-                settings = dataclasses.replace(settings, **self.client_overrides)
-            self._client = KoreClient(settings, creds, self.redactor, transport=self.transport)
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-
-    def flows(self, state: State) -> FlowBook:
-        """Name -> id pairings: the config's experienceFlows win over pairings learned in state."""
-        return FlowBook.of(self.env.experience_flows, state.flows)
-
-    def policy(self) -> Policy:
-        return Policy(max_change_fraction=self.env.max_change_fraction, rate_limit=self.env.rate_limit)
-
-    def requests(self) -> dict[str, int]:
-        return self._client.counter.by_method() if self._client is not None else {}
-
-
-def _campaign_id(item: Mapping[str, Any]) -> str | None:
-    value = item.get("_id") or item.get("id")
-    return str(value) if value else None
-
-
-def refresh(
-    client: KoreClient,
-    desired: DesiredState,
-    state: State,
-    *,
-    targets: Iterable[str] = (),
-    full: bool = False,
-    progress: Progress = lambda _text: None,
-) -> list[LiveCampaign]:
-    """Read live campaigns: one list call per 100 per type, a GET only where the cache is stale.
-
-    A managed campaign whose list ``updatedAt`` equals the copy cached in state is not read
-    again; ``full`` reads every managed campaign. Candidates for adoption by name are read too.
-    """
-    wanted = set(targets)
-    keys = [k for k in {*desired.campaigns, *state.campaigns} if not wanted or k in wanted]
-    types = {
-        desired.campaigns[k].campaign.campaignType
-        if k in desired.campaigns
-        else state.campaigns[k].campaignType
-        for k in keys
-    }
-    if not wanted:
-        types = set(CAMPAIGN_TYPES)
-    by_state_id = {state.campaigns[k].id: k for k in keys if k in state.campaigns}
-    adopt_names = {
-        (item.campaign.campaignType, item.campaign.name.lower())
-        for key, item in desired.campaigns.items()
-        if key in keys and key not in state.campaigns
-    }
-    items: list[tuple[str, Mapping[str, Any]]] = []
-    for ctype in sorted(types):
-        items.extend((ctype, item) for item in client.list_campaigns(kind(ctype)))
-    live: dict[str, LiveCampaign] = {}
-    to_read: list[str] = []
-    cached = 0
-    for ctype, item in items:
-        cid = _campaign_id(item)
-        if cid is None:
-            continue
-        name = str(item.get("name", ""))
-        doc: Mapping[str, Any] | None = None
-        key = by_state_id.get(cid)
-        needs_doc = (key is not None and key in desired.campaigns) or (ctype, name.lower()) in adopt_names
-        if key is not None and needs_doc:
-            record = state.campaigns[key]
-            if not full and record.live is not None and record.updatedAt == item.get("updatedAt"):
-                doc = record.live
-                cached += 1
-        if needs_doc and doc is None:
-            to_read.append(cid)
-        live[cid] = LiveCampaign(
-            id=cid,
-            campaign_type=ctype,
-            name=name,
-            status=item.get("status"),
-            updated_at=item.get("updatedAt"),
-            item=item,
-            doc=doc,
-        )
-    if to_read:
-        progress(
-            f"Reading {len(to_read)} campaign{'s' if len(to_read) != 1 else ''} "
-            "not cached in the state or changed live since the last apply..."
-        )
-    read = 0
-    for start in range(0, len(to_read), GET_BATCH):
-        batch = to_read[start : start + GET_BATCH]
-        for cid, result in client.get_campaigns(batch).items():
-            if isinstance(result, NotFoundError):
-                live.pop(cid, None)  # deleted between the list and the read
-                continue
-            if isinstance(result, ApiError):
-                raise result
-            current = live[cid]
-            live[cid] = LiveCampaign(
-                current.id,
-                current.campaign_type,
-                current.name,
-                current.status,
-                current.updated_at,
-                current.item,
-                result,
-            )
-        read += len(batch)
-        if len(to_read) > GET_BATCH:
-            progress(f"  read {read}/{len(to_read)}")
-    progress(
-        f"Refreshed {len(live)} live campaign{'s' if len(live) != 1 else ''} "
-        f"({', '.join(sorted(types))}): {len(to_read)} read, {cached} from the state's cache"
-    )
-    return sorted(live.values(), key=lambda c: c.id)
+__all__ = ["Session", "ValidationSummary", "load_manifests", "refresh", "utc_now", "validate"]
 
 
 @dataclass(frozen=True)
@@ -298,7 +94,7 @@ def drift(
     )
     client = session.client()
     live = refresh(client, managed, state, targets=targets, full=full, progress=session.progress)
-    live = _read_left_manifests(client, live, desired, state, targets=targets, full=full)
+    live = read_left_manifests(client, live, desired, state, targets=targets, full=full)
     result = build_drift(
         session.env.name,
         desired.campaigns,
@@ -309,43 +105,6 @@ def drift(
         generated_at=now or utc_now(),
     )
     return DriftRun(result, tuple(live))
-
-
-def _read_left_manifests(
-    client: KoreClient,
-    live: list[LiveCampaign],
-    desired: DesiredState,
-    state: State,
-    *,
-    targets: Sequence[str],
-    full: bool,
-) -> list[LiveCampaign]:
-    """Documents for state campaigns no manifest declares (``refresh`` reads manifest ones only)."""
-    wanted = set(targets)
-    records = {
-        rec.id: rec
-        for key, rec in state.campaigns.items()
-        if key not in desired.campaigns and (not wanted or key in wanted)
-    }
-    out: dict[str, LiveCampaign] = {c.id: c for c in live}
-    to_read: list[str] = []
-    for cid, current in out.items():
-        record = records.get(cid)
-        if record is None or current.doc is not None:
-            continue
-        if not full and record.live is not None and record.updatedAt == current.updated_at:
-            out[cid] = dataclasses.replace(current, doc=record.live)
-        else:
-            to_read.append(cid)
-    for start in range(0, len(to_read), GET_BATCH):
-        for cid, result in client.get_campaigns(to_read[start : start + GET_BATCH]).items():
-            if isinstance(result, NotFoundError):
-                out.pop(cid, None)
-            elif isinstance(result, ApiError):
-                raise result
-            else:
-                out[cid] = dataclasses.replace(out[cid], doc=result)
-    return sorted(out.values(), key=lambda c: c.id)
 
 
 def save_plan(session: Session, run: PlanRun, path: Path) -> None:
@@ -437,8 +196,8 @@ def apply(
                 cid: c
                 for ctype in sorted(types)
                 for item in client.list_campaigns(kind(ctype))
-                if (cid := _campaign_id(item)) is not None
-                for c in [_live_from_item(ctype, cid, item)]
+                if (cid := campaign_id(item)) is not None
+                for c in [live_from_item(ctype, cid, item)]
             }
             applying.check_stale(plan_value, live, client.get_campaign)
             show(plan_value)
@@ -480,17 +239,6 @@ def apply(
             if result.state is not None and not stop.requested:
                 result.state = applying.fill_cache(client, store, result.state, forbidden)
         return ApplyOutcome(plan_value, result)
-
-
-def _live_from_item(ctype: str, cid: str, item: Mapping[str, Any]) -> LiveCampaign:
-    return LiveCampaign(
-        id=cid,
-        campaign_type=ctype,
-        name=str(item.get("name", "")),
-        status=item.get("status"),
-        updated_at=item.get("updatedAt"),
-        item=item,
-    )
 
 
 @dataclass(frozen=True)
@@ -607,7 +355,7 @@ def export(
     skipped: list[str] = []
     for ctype in [campaign_type] if campaign_type else CAMPAIGN_TYPES:
         for item in client.list_campaigns(kind(ctype)):
-            cid = _campaign_id(item)
+            cid = campaign_id(item)
             name = str(item.get("name", ""))
             if cid is None or (pattern is not None and not pattern.search(name)):
                 continue

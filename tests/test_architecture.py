@@ -13,6 +13,7 @@ PURE = [
     "campaign_sync.normalize",
     "campaign_sync.bodies",
     "campaign_sync.diff",
+    "campaign_sync.compare",
     "campaign_sync.plan",
     "campaign_sync.drift",
     "campaign_sync.report",

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from campaign_sync.compare import LiveCampaign
 from campaign_sync.errors import Location
 from campaign_sync.normalize import FlowBook, desired_view
-from campaign_sync.plan import Action, LiveCampaign, Plan, PlanError, Policy, build_plan, safety_problem
+from campaign_sync.plan import Action, Plan, PlanError, Policy, build_plan, safety_problem
 from campaign_sync.report import render_plan
 from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE
 from tests.test_normalize import FLOW_ID, FLOWS, SMS_ADVANCED_LIVE, SMS_SIMPLE_LIVE, campaign

@@ -1,0 +1,171 @@
+"""Reading live campaigns cheaply: one list call per 100 campaigns per type, a GET only where needed.
+
+A managed campaign whose list ``updatedAt`` equals the document cached in state is not read
+again; ``full`` reads every managed campaign. Candidates for adoption by name are read too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from campaign_sync.apply import kind
+from campaign_sync.compare import LiveCampaign
+from campaign_sync.errors import ApiError, NotFoundError
+from campaign_sync.manifest import DesiredState
+
+if TYPE_CHECKING:
+    from campaign_sync.kore import KoreClient
+    from campaign_sync.state import State
+
+Progress = Callable[[str], None]
+CAMPAIGN_TYPES = ("sms", "voice")
+GET_BATCH = 50
+
+
+def campaign_id(item: Mapping[str, Any]) -> str | None:
+    value = item.get("_id") or item.get("id")
+    return str(value) if value else None
+
+
+def refresh(
+    client: KoreClient,
+    desired: DesiredState,
+    state: State,
+    *,
+    targets: Iterable[str] = (),
+    full: bool = False,
+    progress: Progress = lambda _text: None,
+) -> list[LiveCampaign]:
+    """Read live campaigns: one list call per 100 per type, a GET only where the cache is stale.
+
+    A managed campaign whose list ``updatedAt`` equals the copy cached in state is not read
+    again; ``full`` reads every managed campaign. Candidates for adoption by name are read too.
+    """
+    wanted = set(targets)
+    keys = [k for k in {*desired.campaigns, *state.campaigns} if not wanted or k in wanted]
+    types = {
+        desired.campaigns[k].campaign.campaignType
+        if k in desired.campaigns
+        else state.campaigns[k].campaignType
+        for k in keys
+    }
+    if not wanted:
+        types = set(CAMPAIGN_TYPES)
+    by_state_id = {state.campaigns[k].id: k for k in keys if k in state.campaigns}
+    adopt_names = {
+        (item.campaign.campaignType, item.campaign.name.lower())
+        for key, item in desired.campaigns.items()
+        if key in keys and key not in state.campaigns
+    }
+    items: list[tuple[str, Mapping[str, Any]]] = []
+    for ctype in sorted(types):
+        items.extend((ctype, item) for item in client.list_campaigns(kind(ctype)))
+    live: dict[str, LiveCampaign] = {}
+    to_read: list[str] = []
+    cached = 0
+    for ctype, item in items:
+        cid = campaign_id(item)
+        if cid is None:
+            continue
+        name = str(item.get("name", ""))
+        doc: Mapping[str, Any] | None = None
+        key = by_state_id.get(cid)
+        needs_doc = (key is not None and key in desired.campaigns) or (ctype, name.lower()) in adopt_names
+        if key is not None and needs_doc:
+            record = state.campaigns[key]
+            if not full and record.live is not None and record.updatedAt == item.get("updatedAt"):
+                doc = record.live
+                cached += 1
+        if needs_doc and doc is None:
+            to_read.append(cid)
+        live[cid] = LiveCampaign(
+            id=cid,
+            campaign_type=ctype,
+            name=name,
+            status=item.get("status"),
+            updated_at=item.get("updatedAt"),
+            item=item,
+            doc=doc,
+        )
+    if to_read:
+        progress(
+            f"Reading {len(to_read)} campaign{'s' if len(to_read) != 1 else ''} "
+            "not cached in the state or changed live since the last apply..."
+        )
+    read = 0
+    for start in range(0, len(to_read), GET_BATCH):
+        batch = to_read[start : start + GET_BATCH]
+        for cid, result in client.get_campaigns(batch).items():
+            if isinstance(result, NotFoundError):
+                live.pop(cid, None)  # deleted between the list and the read
+                continue
+            if isinstance(result, ApiError):
+                raise result
+            current = live[cid]
+            live[cid] = LiveCampaign(
+                current.id,
+                current.campaign_type,
+                current.name,
+                current.status,
+                current.updated_at,
+                current.item,
+                result,
+            )
+        read += len(batch)
+        if len(to_read) > GET_BATCH:
+            progress(f"  read {read}/{len(to_read)}")
+    progress(
+        f"Refreshed {len(live)} live campaign{'s' if len(live) != 1 else ''} "
+        f"({', '.join(sorted(types))}): {len(to_read)} read, {cached} from the state's cache"
+    )
+    return sorted(live.values(), key=lambda c: c.id)
+
+
+def live_from_item(ctype: str, cid: str, item: Mapping[str, Any]) -> LiveCampaign:
+    return LiveCampaign(
+        id=cid,
+        campaign_type=ctype,
+        name=str(item.get("name", "")),
+        status=item.get("status"),
+        updated_at=item.get("updatedAt"),
+        item=item,
+    )
+
+
+def read_left_manifests(
+    client: KoreClient,
+    live: list[LiveCampaign],
+    desired: DesiredState,
+    state: State,
+    *,
+    targets: Sequence[str],
+    full: bool,
+) -> list[LiveCampaign]:
+    """Documents for state campaigns no manifest declares (``refresh`` reads manifest ones only)."""
+    wanted = set(targets)
+    records = {
+        rec.id: rec
+        for key, rec in state.campaigns.items()
+        if key not in desired.campaigns and (not wanted or key in wanted)
+    }
+    out: dict[str, LiveCampaign] = {c.id: c for c in live}
+    to_read: list[str] = []
+    for cid, current in out.items():
+        record = records.get(cid)
+        if record is None or current.doc is not None:
+            continue
+        if not full and record.live is not None and record.updatedAt == current.updated_at:
+            out[cid] = dataclasses.replace(current, doc=record.live)
+        else:
+            to_read.append(cid)
+    for start in range(0, len(to_read), GET_BATCH):
+        for cid, result in client.get_campaigns(to_read[start : start + GET_BATCH]).items():
+            if isinstance(result, NotFoundError):
+                out.pop(cid, None)
+            elif isinstance(result, ApiError):
+                raise result
+            else:
+                out[cid] = dataclasses.replace(out[cid], doc=result)
+    return sorted(out.values(), key=lambda c: c.id)

@@ -1,0 +1,133 @@
+"""The workspace one command works on: config environment, manifests, state store, API client.
+
+``Session`` loads lazily (the manifests are validated once, the client is built on first use)
+and is closed by the CLI. ``validate`` is the offline check behind `campaign-sync validate`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from campaign_sync.config import Config, ResolvedEnvironment
+from campaign_sync.errors import Issue, ManifestError
+from campaign_sync.manifest import DesiredState, load_desired
+from campaign_sync.normalize import FlowBook
+from campaign_sync.plan import Policy
+
+if TYPE_CHECKING:
+    from campaign_sync.kore import KoreClient
+    from campaign_sync.redact import Redactor
+    from campaign_sync.state import State, StateStore
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ValidationSummary:
+    environments: tuple[str, ...]
+    files: int
+    sms: int
+    voice: int
+
+    def line(self) -> str:
+        envs = ", ".join(self.environments)
+        total = self.sms + self.voice
+        noun = "campaign" if total == 1 else "campaigns"
+        files = "file" if self.files == 1 else "files"
+        return (
+            f"OK: {total} {noun} ({self.sms} sms, {self.voice} voice) in {self.files} manifest {files}; "
+            f"config valid for {envs}"
+        )
+
+
+def load_manifests(
+    env: ResolvedEnvironment, cli_vars: Mapping[str, str], environ: Mapping[str, str]
+) -> DesiredState:
+    config = env.config
+    return load_desired(config.root, config.settings.manifests, env.vars, cli_vars, environ, env.name)
+
+
+def validate(
+    config: Config, env_name: str | None, cli_vars: Mapping[str, str], environ: Mapping[str, str]
+) -> ValidationSummary:
+    """Offline check of the config and every manifest, for one environment or all of them."""
+    names: Sequence[str]
+    if env_name is None and len(config.settings.environments) > 1:
+        names = sorted(config.settings.environments)
+    else:
+        names = [config.environment(env_name).name]
+    issues: set[Issue] = set()
+    desired: DesiredState | None = None
+    for name in names:
+        try:
+            desired = load_manifests(config.environment(name), cli_vars, environ)
+        except ManifestError as exc:
+            issues.update(exc.issues)
+    if issues or desired is None:
+        raise ManifestError(sorted(issues))
+    sms = sum(1 for c in desired.campaigns.values() if c.campaign.campaignType == "sms")
+    return ValidationSummary(tuple(names), len(desired.files), sms, len(desired.campaigns) - sms)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Session:
+    """One command's view of the workspace: environment, manifests, state store, API client."""
+
+    config: Config
+    env_name: str | None
+    cli_vars: Mapping[str, str]
+    environ: Mapping[str, str]
+    redactor: Redactor
+    progress: Progress = lambda _text: None
+    transport: Any = None
+    client_overrides: Mapping[str, Any] = field(default_factory=dict)
+    _client: KoreClient | None = None
+
+    @cached_property
+    def env(self) -> ResolvedEnvironment:
+        return self.config.environment(self.env_name)
+
+    @cached_property
+    def desired(self) -> DesiredState:
+        return load_manifests(self.env, self.cli_vars, self.environ)
+
+    @cached_property
+    def store(self) -> StateStore:
+        from campaign_sync.state import StateStore
+
+        return StateStore(self.env.state_path)
+
+    def client(self) -> KoreClient:
+        if self._client is None:
+            from campaign_sync.kore import ClientSettings, Credentials, KoreClient
+
+            creds = Credentials.from_environment(self.env.auth, self.environ, self.redactor)
+            settings = ClientSettings.from_environment(self.env)
+            if self.client_overrides:
+                settings = dataclasses.replace(settings, **self.client_overrides)
+            self._client = KoreClient(settings, creds, self.redactor, transport=self.transport)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def flows(self, state: State) -> FlowBook:
+        """Name -> id pairings: the config's experienceFlows win over pairings learned in state."""
+        return FlowBook.of(self.env.experience_flows, state.flows)
+
+    def policy(self) -> Policy:
+        return Policy(max_change_fraction=self.env.max_change_fraction, rate_limit=self.env.rate_limit)
+
+    def requests(self) -> dict[str, int]:
+        return self._client.counter.by_method() if self._client is not None else {}
