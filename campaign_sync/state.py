@@ -44,7 +44,8 @@ loadable copy. ``load`` ignores temp files. Callers hold :meth:`StateStore.lock`
 ``campaign_sync.lock``), :meth:`StateStore.load` under it, and keep saving the ``State`` each ``save``
 returns.
 
-``State`` and ``CampaignRecord`` are immutable values: ``with_*`` methods return new states. The
+``State`` and ``CampaignRecord`` (defined with the JSON parsing in ``stateformat.py``, re-exported
+here) are immutable values: ``with_*`` methods return new states. The
 dicts inside (``campaigns``, ``flows``, ``applied``, ``live``) must be treated as read-only.
 
 Test hook (reliability row S2): with ``CAMPAIGN_SYNC_TEST_FAULT=kill-during-state-write`` in the
@@ -62,120 +63,32 @@ import re
 import secrets
 import shlex
 import signal
-import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from contextlib import AbstractContextManager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from campaign_sync import __version__
 from campaign_sync.errors import StateError
 from campaign_sync.lock import LockInfo, StateLock, pid_alive
+from campaign_sync.stateformat import (
+    FORMAT_VERSION,
+    CampaignRecord,
+    Invalid,
+    State,
+    loads,
+    parse_state,
+    refuse_forbidden,
+    serialize,
+)
 
 __all__ = ["FORMAT_VERSION", "CampaignRecord", "LockInfo", "State", "StateStore"]
 
 logger = logging.getLogger("campaign_sync.state")
 
-FORMAT_VERSION = 1
-CAMPAIGN_TYPES = frozenset({"sms", "voice"})
 FAULT_ENV = "CAMPAIGN_SYNC_TEST_FAULT"
 _FAULT_MID_WRITE = "kill-during-state-write"
-_UNKNOWN_VERSION = "unknown"
 _TEMP_NAME = re.compile(r"\.tmp-(\d+)-[0-9a-f]+$")
-
-
-class _Invalid(Exception):
-    """One schema problem, phrased without the file name."""
-
-
-# -- values ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CampaignRecord:
-    """One managed campaign. Only ``id``, ``campaignType`` and ``name`` mean anything to this module."""
-
-    id: str
-    campaignType: str
-    name: str
-    applied: dict[str, Any]
-    updatedAt: str | None = None
-    live: dict[str, Any] | None = None
-    contentHash: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "campaignType": self.campaignType,
-            "name": self.name,
-            "applied": self.applied,
-            "updatedAt": self.updatedAt,
-            "live": self.live,
-            "contentHash": self.contentHash,
-        }
-
-    @classmethod
-    def from_json(cls, data: Any) -> CampaignRecord:
-        try:
-            return _parse_record(data, "campaign record")
-        except _Invalid as exc:
-            raise StateError(f"invalid campaign record ({exc})") from None
-
-
-@dataclass(frozen=True)
-class State:
-    """The whole state file as a value. Build one with :meth:`new` or :meth:`from_json`."""
-
-    lineage: str
-    serial: int = 0
-    version: int = FORMAT_VERSION
-    toolVersion: str = __version__
-    campaigns: dict[str, CampaignRecord] = field(default_factory=dict)
-    flows: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def new(cls) -> State:
-        """An empty state: serial 0, a fresh uuid4 lineage."""
-        return cls(lineage=str(uuid.uuid4()))
-
-    def with_campaign(self, key: str, record: CampaignRecord) -> State:
-        """A copy with ``key`` set to ``record`` (added or replaced)."""
-        if not isinstance(key, str) or not key:
-            raise ValueError(f"a campaign key must be a non-empty string, not {key!r}")
-        if not isinstance(record, CampaignRecord):
-            raise TypeError(f"expected a CampaignRecord, not {type(record).__name__}")
-        return replace(self, campaigns={**self.campaigns, key: record})
-
-    def without_campaign(self, key: str) -> State:
-        """A copy without ``key``; the same content when ``key`` is not there (idempotent)."""
-        return replace(self, campaigns={k: v for k, v in self.campaigns.items() if k != key})
-
-    def with_flows(self, flows: Mapping[str, str]) -> State:
-        """A copy whose flow name -> id pairs are exactly ``flows`` (replaced, not merged)."""
-        return replace(self, flows=dict(flows))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "serial": self.serial,
-            "lineage": self.lineage,
-            "toolVersion": self.toolVersion,
-            "flows": dict(self.flows),
-            "campaigns": {key: record.to_json() for key, record in self.campaigns.items()},
-        }
-
-    @classmethod
-    def from_json(cls, data: Any, source: str = "<state>") -> State:
-        """Strictly checked; ``StateError`` naming ``source`` on any problem."""
-        try:
-            return _parse_state(data)
-        except _Invalid as exc:
-            raise StateError(f"state file {source} is unreadable ({exc})") from None
-
-    def content_equal(self, other: State) -> bool:
-        """Equal in everything but ``serial`` and ``toolVersion`` (which describe a write, not content)."""
-        return _content_text(self) == _content_text(other)
 
 
 # -- the file ------------------------------------------------------------------------------------------
@@ -213,11 +126,11 @@ class StateStore:
     def save(self, state: State, forbidden: Iterable[str] = ()) -> State:
         """Write ``state`` atomically if its content differs from the file's; returns the state as saved."""
         candidate = replace(state, version=FORMAT_VERSION, toolVersion=__version__, serial=state.serial + 1)
-        text = _serialize(candidate)
-        _refuse_forbidden(candidate, text, forbidden)
+        text = serialize(candidate)
+        refuse_forbidden(candidate, text, forbidden)
         try:
-            _parse_state(json.loads(text))
-        except _Invalid as exc:
+            parse_state(json.loads(text))
+        except Invalid as exc:
             raise StateError(f"refusing to save an invalid state to {self.path} ({exc})") from None
         try:
             data = text.encode("utf-8")
@@ -308,8 +221,8 @@ class StateStore:
 
     def _decode(self, raw: bytes, *, overwriting: bool) -> State:
         try:
-            return _parse_state(_loads(raw))
-        except _Invalid as exc:
+            return parse_state(loads(raw))
+        except Invalid as exc:
             message = f"state file {self.path} is unreadable ({exc})"
             if overwriting:
                 message += "; refusing to write over it"
@@ -376,221 +289,6 @@ class StateStore:
             with suppress(OSError):
                 tmp.unlink()
             raise
-
-
-# -- parsing and serializing -----------------------------------------------------------------------------
-
-_STATE_FIELDS = frozenset({"version", "serial", "lineage", "toolVersion", "flows", "campaigns"})
-_RECORD_FIELDS = frozenset({"id", "campaignType", "name", "applied", "updatedAt", "live", "contentHash"})
-
-
-def _loads(raw: bytes) -> Any:
-    if not raw.strip():
-        raise _Invalid("the file is empty")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _Invalid(f"not UTF-8 text: invalid byte at offset {exc.start}") from None
-    try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
-            raise _Invalid(
-                f"truncated JSON: the text ends at line {exc.lineno} before the document does"
-            ) from None
-        raise _Invalid(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise _Invalid("JSON nested too deeply") from None
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _Invalid(f"duplicate key {json.dumps(key, ensure_ascii=False)}")
-        result[key] = value
-    return result
-
-
-def _no_constant(name: str) -> Any:
-    raise _Invalid(f"{name} is not a JSON value")
-
-
-def _parse_state(data: Any) -> State:
-    if not isinstance(data, dict):
-        raise _Invalid(f"the top level must be a JSON object, not {_kind(data)}")
-    if "version" not in data:
-        raise _Invalid('no "version" field')
-    version = data["version"]
-    if not _is_int(version):
-        raise _Invalid(f"version must be an integer, not {_kind(version)}")
-    if version != FORMAT_VERSION:
-        writer = data.get("toolVersion")
-        by = f", written by campaign-sync {writer}" if isinstance(writer, str) else ""
-        raise _Invalid(
-            f"unknown state format version {version}{by}; campaign-sync {__version__} reads "
-            f"version {FORMAT_VERSION} only"
-        )
-    _no_unknown_fields(data, _STATE_FIELDS, "the top level")
-    for name in ("serial", "lineage", "campaigns"):
-        if name not in data:
-            raise _Invalid(f'no "{name}" field')
-    serial = data["serial"]
-    if not _is_int(serial) or serial < 0:
-        raise _Invalid(f"serial must be an integer >= 0, not {_describe(serial)}")
-    lineage = _text(data["lineage"], "lineage")
-    try:
-        uuid.UUID(lineage)
-    except ValueError:
-        raise _Invalid(f"lineage must be a uuid, not {_describe(lineage)}") from None
-    tool_version = _text(data.get("toolVersion", _UNKNOWN_VERSION), "toolVersion")
-    flows_data = _mapping(data.get("flows", {}), "flows")
-    flows = {
-        _key(name, "flows"): _text(value, f"flows[{_quote(name)}]") for name, value in flows_data.items()
-    }
-    campaigns_data = _mapping(data["campaigns"], "campaigns")
-    campaigns = {
-        _key(key, "campaigns"): _parse_record(value, f"campaigns[{_quote(key)}]")
-        for key, value in campaigns_data.items()
-    }
-    return State(
-        lineage=lineage,
-        serial=serial,
-        version=version,
-        toolVersion=tool_version,
-        campaigns=campaigns,
-        flows=flows,
-    )
-
-
-def _parse_record(data: Any, where: str) -> CampaignRecord:
-    record = _mapping(data, where)
-    _no_unknown_fields(record, _RECORD_FIELDS, where)
-    for name in ("id", "campaignType", "name", "applied"):
-        if name not in record:
-            raise _Invalid(f'{where}: no "{name}" field')
-    campaign_type = _text(record["campaignType"], f"{where}.campaignType")
-    if campaign_type not in CAMPAIGN_TYPES:
-        raise _Invalid(f"{where}.campaignType must be sms or voice, not {_describe(campaign_type)}")
-    live = record.get("live")
-    return CampaignRecord(
-        id=_text(record["id"], f"{where}.id"),
-        campaignType=campaign_type,
-        name=_text(record["name"], f"{where}.name", empty=True),
-        applied=_mapping(record["applied"], f"{where}.applied"),
-        updatedAt=_optional_text(record.get("updatedAt"), f"{where}.updatedAt"),
-        live=None if live is None else _mapping(live, f"{where}.live"),
-        contentHash=_optional_text(record.get("contentHash"), f"{where}.contentHash"),
-    )
-
-
-def _no_unknown_fields(data: dict[str, Any], known: frozenset[str], where: str) -> None:
-    unknown = sorted(set(data) - known)
-    if unknown:
-        names = ", ".join(_quote(name) for name in unknown)
-        raise _Invalid(f"{where}: unknown field{'s' if len(unknown) > 1 else ''} {names}")
-
-
-def _mapping(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _Invalid(f"{where} must be a JSON object, not {_kind(value)}")
-    return value
-
-
-def _text(value: Any, where: str, *, empty: bool = False) -> str:
-    if not isinstance(value, str) or not (value or empty):
-        raise _Invalid(f"{where} must be a {'' if empty else 'non-empty '}string, not {_describe(value)}")
-    return value
-
-
-def _optional_text(value: Any, where: str) -> str | None:
-    """Opaque text (a live version, a hash): any string, or null."""
-    if value is None or isinstance(value, str):
-        return value
-    raise _Invalid(f"{where} must be a string or null, not {_describe(value)}")
-
-
-def _key(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise _Invalid(f"{where} has an empty key")
-    return value
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object" if isinstance(value, dict) else type(value).__name__
-
-
-def _describe(value: Any) -> str:
-    if _is_int(value):
-        return str(value)
-    return _quote(value) if isinstance(value, str) and len(value) <= 60 else _kind(value)
-
-
-def _quote(key: str) -> str:
-    return json.dumps(key, ensure_ascii=False)
-
-
-def _serialize(state: State) -> str:
-    try:
-        return (
-            json.dumps(state.to_json(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-        )
-    except (TypeError, ValueError) as exc:
-        raise StateError(f"cannot save state: a value is not plain JSON ({exc})") from exc
-
-
-def _content_text(state: State) -> str:
-    content = state.to_json()
-    del content["serial"], content["toolVersion"]
-    try:
-        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise StateError(f"state holds a value that is not plain JSON ({exc})") from exc
-
-
-def _refuse_forbidden(state: State, text: str, forbidden: Iterable[str]) -> None:
-    for index, value in enumerate(v for v in forbidden if v):
-        escaped = json.dumps(value, ensure_ascii=False)[1:-1]
-        if value in text or escaped in text:
-            where = _locate(state.to_json(), value, "") or "the state"
-            raise StateError(
-                f"refusing to save state: {where} contains a secret value (forbidden value #{index + 1}); "
-                "secrets never go into state. Nothing was written"
-            )
-
-
-def _locate(node: Any, needle: str, path: str) -> str | None:
-    if isinstance(node, str):
-        return (path or "the state") if needle in node else None
-    children: Iterator[tuple[str, Any]]
-    if isinstance(node, dict):
-        for key in node:
-            if needle in key:
-                return f"a key of {path or 'the state'}"
-        children = ((f"{path}.{key}" if path else key, value) for key, value in node.items())
-    elif isinstance(node, list):
-        children = ((f"{path}[{i}]", value) for i, value in enumerate(node))
-    else:
-        return None
-    for child_path, child in children:
-        found = _locate(child, needle, child_path)
-        if found is not None:
-            return found
-    return None
 
 
 # -- small OS helpers ----------------------------------------------------------------------------------

@@ -1,0 +1,328 @@
+"""The state file's format: the ``State`` and ``CampaignRecord`` values, strict parsing, and
+deterministic serialization. ``state.py`` reads and writes the file; this module knows its JSON.
+
+See ``campaign_sync.state`` for the format and the guarantees of reading and writing it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from campaign_sync import __version__
+from campaign_sync.errors import StateError
+
+FORMAT_VERSION = 1
+CAMPAIGN_TYPES = frozenset({"sms", "voice"})
+_UNKNOWN_VERSION = "unknown"
+
+
+class Invalid(Exception):
+    """One schema problem, phrased without the file name."""
+
+
+# -- values ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignRecord:
+    """One managed campaign. Only ``id``, ``campaignType`` and ``name`` mean anything to this module."""
+
+    id: str
+    campaignType: str
+    name: str
+    applied: dict[str, Any]
+    updatedAt: str | None = None
+    live: dict[str, Any] | None = None
+    contentHash: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "campaignType": self.campaignType,
+            "name": self.name,
+            "applied": self.applied,
+            "updatedAt": self.updatedAt,
+            "live": self.live,
+            "contentHash": self.contentHash,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> CampaignRecord:
+        try:
+            return _parse_record(data, "campaign record")
+        except Invalid as exc:
+            raise StateError(f"invalid campaign record ({exc})") from None
+
+
+@dataclass(frozen=True)
+class State:
+    """The whole state file as a value. Build one with :meth:`new` or :meth:`from_json`."""
+
+    lineage: str
+    serial: int = 0
+    version: int = FORMAT_VERSION
+    toolVersion: str = __version__
+    campaigns: dict[str, CampaignRecord] = field(default_factory=dict)
+    flows: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls) -> State:
+        """An empty state: serial 0, a fresh uuid4 lineage."""
+        return cls(lineage=str(uuid.uuid4()))
+
+    def with_campaign(self, key: str, record: CampaignRecord) -> State:
+        """A copy with ``key`` set to ``record`` (added or replaced)."""
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"a campaign key must be a non-empty string, not {key!r}")
+        if not isinstance(record, CampaignRecord):
+            raise TypeError(f"expected a CampaignRecord, not {type(record).__name__}")
+        return replace(self, campaigns={**self.campaigns, key: record})
+
+    def without_campaign(self, key: str) -> State:
+        """A copy without ``key``; the same content when ``key`` is not there (idempotent)."""
+        return replace(self, campaigns={k: v for k, v in self.campaigns.items() if k != key})
+
+    def with_flows(self, flows: Mapping[str, str]) -> State:
+        """A copy whose flow name -> id pairs are exactly ``flows`` (replaced, not merged)."""
+        return replace(self, flows=dict(flows))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "serial": self.serial,
+            "lineage": self.lineage,
+            "toolVersion": self.toolVersion,
+            "flows": dict(self.flows),
+            "campaigns": {key: record.to_json() for key, record in self.campaigns.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, source: str = "<state>") -> State:
+        """Strictly checked; ``StateError`` naming ``source`` on any problem."""
+        try:
+            return parse_state(data)
+        except Invalid as exc:
+            raise StateError(f"state file {source} is unreadable ({exc})") from None
+
+    def content_equal(self, other: State) -> bool:
+        """Equal in everything but ``serial`` and ``toolVersion`` (which describe a write, not content)."""
+        return content_text(self) == content_text(other)
+
+
+# -- parsing and serializing -----------------------------------------------------------------------------
+
+_STATE_FIELDS = frozenset({"version", "serial", "lineage", "toolVersion", "flows", "campaigns"})
+_RECORD_FIELDS = frozenset({"id", "campaignType", "name", "applied", "updatedAt", "live", "contentHash"})
+
+
+def loads(raw: bytes) -> Any:
+    if not raw.strip():
+        raise Invalid("the file is empty")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Invalid(f"not UTF-8 text: invalid byte at offset {exc.start}") from None
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
+            raise Invalid(
+                f"truncated JSON: the text ends at line {exc.lineno} before the document does"
+            ) from None
+        raise Invalid(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise Invalid("JSON nested too deeply") from None
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise Invalid(f"duplicate key {json.dumps(key, ensure_ascii=False)}")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise Invalid(f"{name} is not a JSON value")
+
+
+def parse_state(data: Any) -> State:
+    if not isinstance(data, dict):
+        raise Invalid(f"the top level must be a JSON object, not {_kind(data)}")
+    if "version" not in data:
+        raise Invalid('no "version" field')
+    version = data["version"]
+    if not _is_int(version):
+        raise Invalid(f"version must be an integer, not {_kind(version)}")
+    if version != FORMAT_VERSION:
+        writer = data.get("toolVersion")
+        by = f", written by campaign-sync {writer}" if isinstance(writer, str) else ""
+        raise Invalid(
+            f"unknown state format version {version}{by}; campaign-sync {__version__} reads "
+            f"version {FORMAT_VERSION} only"
+        )
+    _no_unknown_fields(data, _STATE_FIELDS, "the top level")
+    for name in ("serial", "lineage", "campaigns"):
+        if name not in data:
+            raise Invalid(f'no "{name}" field')
+    serial = data["serial"]
+    if not _is_int(serial) or serial < 0:
+        raise Invalid(f"serial must be an integer >= 0, not {_describe(serial)}")
+    lineage = _text(data["lineage"], "lineage")
+    try:
+        uuid.UUID(lineage)
+    except ValueError:
+        raise Invalid(f"lineage must be a uuid, not {_describe(lineage)}") from None
+    tool_version = _text(data.get("toolVersion", _UNKNOWN_VERSION), "toolVersion")
+    flows_data = _mapping(data.get("flows", {}), "flows")
+    flows = {
+        _key(name, "flows"): _text(value, f"flows[{_quote(name)}]") for name, value in flows_data.items()
+    }
+    campaigns_data = _mapping(data["campaigns"], "campaigns")
+    campaigns = {
+        _key(key, "campaigns"): _parse_record(value, f"campaigns[{_quote(key)}]")
+        for key, value in campaigns_data.items()
+    }
+    return State(
+        lineage=lineage,
+        serial=serial,
+        version=version,
+        toolVersion=tool_version,
+        campaigns=campaigns,
+        flows=flows,
+    )
+
+
+def _parse_record(data: Any, where: str) -> CampaignRecord:
+    record = _mapping(data, where)
+    _no_unknown_fields(record, _RECORD_FIELDS, where)
+    for name in ("id", "campaignType", "name", "applied"):
+        if name not in record:
+            raise Invalid(f'{where}: no "{name}" field')
+    campaign_type = _text(record["campaignType"], f"{where}.campaignType")
+    if campaign_type not in CAMPAIGN_TYPES:
+        raise Invalid(f"{where}.campaignType must be sms or voice, not {_describe(campaign_type)}")
+    live = record.get("live")
+    return CampaignRecord(
+        id=_text(record["id"], f"{where}.id"),
+        campaignType=campaign_type,
+        name=_text(record["name"], f"{where}.name", empty=True),
+        applied=_mapping(record["applied"], f"{where}.applied"),
+        updatedAt=_optional_text(record.get("updatedAt"), f"{where}.updatedAt"),
+        live=None if live is None else _mapping(live, f"{where}.live"),
+        contentHash=_optional_text(record.get("contentHash"), f"{where}.contentHash"),
+    )
+
+
+def _no_unknown_fields(data: dict[str, Any], known: frozenset[str], where: str) -> None:
+    unknown = sorted(set(data) - known)
+    if unknown:
+        names = ", ".join(_quote(name) for name in unknown)
+        raise Invalid(f"{where}: unknown field{'s' if len(unknown) > 1 else ''} {names}")
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise Invalid(f"{where} must be a JSON object, not {_kind(value)}")
+    return value
+
+
+def _text(value: Any, where: str, *, empty: bool = False) -> str:
+    if not isinstance(value, str) or not (value or empty):
+        raise Invalid(f"{where} must be a {'' if empty else 'non-empty '}string, not {_describe(value)}")
+    return value
+
+
+def _optional_text(value: Any, where: str) -> str | None:
+    """Opaque text (a live version, a hash): any string, or null."""
+    if value is None or isinstance(value, str):
+        return value
+    raise Invalid(f"{where} must be a string or null, not {_describe(value)}")
+
+
+def _key(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise Invalid(f"{where} has an empty key")
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
+def _describe(value: Any) -> str:
+    if _is_int(value):
+        return str(value)
+    return _quote(value) if isinstance(value, str) and len(value) <= 60 else _kind(value)
+
+
+def _quote(key: str) -> str:
+    return json.dumps(key, ensure_ascii=False)
+
+
+def serialize(state: State) -> str:
+    try:
+        return (
+            json.dumps(state.to_json(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+        )
+    except (TypeError, ValueError) as exc:
+        raise StateError(f"cannot save state: a value is not plain JSON ({exc})") from exc
+
+
+def content_text(state: State) -> str:
+    content = state.to_json()
+    del content["serial"], content["toolVersion"]
+    try:
+        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise StateError(f"state holds a value that is not plain JSON ({exc})") from exc
+
+
+def refuse_forbidden(state: State, text: str, forbidden: Iterable[str]) -> None:
+    for index, value in enumerate(v for v in forbidden if v):
+        escaped = json.dumps(value, ensure_ascii=False)[1:-1]
+        if value in text or escaped in text:
+            where = _locate(state.to_json(), value, "") or "the state"
+            raise StateError(
+                f"refusing to save state: {where} contains a secret value (forbidden value #{index + 1}); "
+                "secrets never go into state. Nothing was written"
+            )
+
+
+def _locate(node: Any, needle: str, path: str) -> str | None:
+    if isinstance(node, str):
+        return (path or "the state") if needle in node else None
+    children: Iterator[tuple[str, Any]]
+    if isinstance(node, dict):
+        for key in node:
+            if needle in key:
+                return f"a key of {path or 'the state'}"
+        children = ((f"{path}.{key}" if path else key, value) for key, value in node.items())
+    elif isinstance(node, list):
+        children = ((f"{path}[{i}]", value) for i, value in enumerate(node))
+    else:
+        return None
+    for child_path, child in children:
+        found = _locate(child, needle, child_path)
+        if found is not None:
+            return found
+    return None
