@@ -20,6 +20,7 @@ from campaign_sync.cli_support import (
     environ,
     global_options,
     lock_timeout_option,
+    refresh_option,
     report_requests,
     target_option,
 )
@@ -86,13 +87,7 @@ def schema() -> None:
 )
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 without changes, 2 with changes, 1 on error.")
 @target_option
-@click.option(
-    "--refresh",
-    type=click.Choice(["incremental", "full"]),
-    default="incremental",
-    show_default=True,
-    help="full reads every managed campaign instead of trusting unchanged updatedAt values.",
-)
+@refresh_option
 @global_options
 def plan(out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...], refresh: str) -> None:
     """Show how live campaigns differ from the manifests (read-only)."""
@@ -122,9 +117,7 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str,
 @click.option("--allow-delete", is_flag=True, help="Delete campaigns whose keys left the manifests.")
 @click.option("--force", is_flag=True, help="Apply even when more than maxChangeFraction would change.")
 @target_option
-@click.option(
-    "--refresh", type=click.Choice(["incremental", "full"]), default="incremental", show_default=True
-)
+@refresh_option
 @lock_timeout_option
 @global_options
 def apply(

@@ -191,3 +191,11 @@ lock_timeout_option = click.option(
     metavar="SECONDS",
     help="Wait this long for another run holding the state lock.",
 )
+
+refresh_option = click.option(
+    "--refresh",
+    type=click.Choice(["incremental", "full"]),
+    default="incremental",
+    show_default=True,
+    help="full reads every managed campaign instead of trusting unchanged updatedAt values.",
+)

@@ -36,7 +36,8 @@ from typing import Any
 import yaml
 
 from campaign_sync.models import DAYS, minutes_of
-from campaign_sync.normalize import FlowBook, decode_message, lower, phone, time, timezone, title, upper
+from campaign_sync.models.common import lower, title, upper
+from campaign_sync.normalize import FlowBook, decode_message, phone, time, timezone
 from campaign_sync.yamlsafe import YamlProblem, load
 
 FLOW_PLACEHOLDER = "REPLACE-WITH-FLOW-NAME"

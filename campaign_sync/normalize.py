@@ -34,6 +34,9 @@ from campaign_sync.models.common import (
     canonical_priority,
     canonical_time,
     canonical_timezone,
+    lower,
+    title,
+    upper,
 )
 
 View = dict[str, Any]
@@ -109,18 +112,6 @@ def phone(value: Any) -> Any:
 
 def timezone(value: Any) -> Any:
     return _try(canonical_timezone, value)
-
-
-def upper(value: Any) -> Any:
-    return value.strip().upper() if isinstance(value, str) else value
-
-
-def title(value: Any) -> Any:
-    return value.strip().capitalize() if isinstance(value, str) else value
-
-
-def lower(value: Any) -> Any:
-    return value.strip().lower() if isinstance(value, str) else value
 
 
 def decode_message(value: Any) -> Any:

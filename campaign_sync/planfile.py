@@ -16,6 +16,7 @@ from typing import Any
 from campaign_sync import __version__
 from campaign_sync.diff import FieldChange
 from campaign_sync.errors import CampaignSyncError
+from campaign_sync.files import write_atomic
 from campaign_sync.plan import Action, Change, Match, Plan, Summary
 
 KIND = "campaign-sync plan"
@@ -127,9 +128,7 @@ def to_json(saved: SavedPlan) -> dict[str, Any]:
 
 def write(saved: SavedPlan, path: Path) -> None:
     text = json.dumps(to_json(saved), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, text)
 
 
 def read(path: Path) -> SavedPlan:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from campaign_sync.cli_support import current, global_options, report_requests, target_option
+from campaign_sync.cli_support import current, global_options, refresh_option, report_requests, target_option
 from campaign_sync.cli_support import session as new_session
 from campaign_sync.errors import CampaignSyncError, ExitCode
 
@@ -31,13 +31,7 @@ class OutputError(CampaignSyncError):
     help="Write the report to FILE; stdout gets a one-line summary.",
 )
 @target_option
-@click.option(
-    "--refresh",
-    type=click.Choice(["incremental", "full"]),
-    default="incremental",
-    show_default=True,
-    help="full reads every managed campaign instead of trusting unchanged updatedAt values.",
-)
+@refresh_option
 @global_options
 def drift(fmt: str, output: str | None, targets: tuple[str, ...], refresh: str) -> None:
     """Report changes made outside Git: live vs. what was last applied, and unapplied manifest changes.
@@ -53,6 +47,7 @@ def drift(fmt: str, output: str | None, targets: tuple[str, ...], refresh: str) 
     from pathlib import Path
 
     from campaign_sync import engine
+    from campaign_sync.files import write_atomic
     from campaign_sync.report import render_drift
 
     opts = current()
@@ -67,7 +62,7 @@ def drift(fmt: str, output: str | None, targets: tuple[str, ...], refresh: str) 
     text = render_drift(result, fmt, style)
     if output:
         try:
-            Path(output).write_text(opts.redactor.scrub(text), encoding="utf-8")
+            write_atomic(Path(output), opts.redactor.scrub(text))
         except OSError as exc:
             raise OutputError(f"cannot write the drift report to {output}: {exc.strerror}") from None
         opts.console.out(result.summary.line())

@@ -59,6 +59,7 @@ def export(
 
     from campaign_sync import engine
     from campaign_sync.errors import CampaignSyncError
+    from campaign_sync.files import write_atomic
 
     if name_regex is not None:
         try:
@@ -96,7 +97,7 @@ def export(
         )
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in run.files.items():
-        _write(targets[name], text)
+        write_atomic(targets[name], text)
     console.out(_summary(run, [_shown(p) for p in targets.values()]))
     console.out(_next_steps(run, folder, session))
 
@@ -108,22 +109,6 @@ def _shown(path: Path) -> str:
         return os.path.relpath(str(path))
     except ValueError:
         return str(path)
-
-
-def _write(target: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
 
 
 def _plural(n: int, word: str) -> str:

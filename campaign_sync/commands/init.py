@@ -103,6 +103,7 @@ def init(directory: str, host: str, force: bool) -> None:
 
     from campaign_sync import __version__
     from campaign_sync.errors import CampaignSyncError
+    from campaign_sync.files import write_atomic
 
     opts = current()
     console = opts.console
@@ -120,27 +121,10 @@ def init(directory: str, host: str, force: bool) -> None:
             f"{root} (nothing was written): {', '.join(existing)}. Pass --force to overwrite them."
         )
     for rel, data in planned.items():
-        _write(root / rel, data)
+        write_atomic(root / rel, data, make_parents=True)
     console.out(f"Wrote a campaign-sync repository in {root}:")
     console.out("\n".join(f"  {rel}" for rel in planned))
     console.out(_next_steps(root, env_name))
-
-
-def _write(path: Path, data: bytes) -> None:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
 
 
 def _next_steps(root: Path, env_name: str) -> str:

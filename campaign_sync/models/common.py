@@ -34,15 +34,15 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_by_name=True)
 
 
-def _upper(value: Any) -> Any:
+def upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-def _lower(value: Any) -> Any:
+def lower(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
 
 
-def _title(value: Any) -> Any:
+def title(value: Any) -> Any:
     return value.strip().capitalize() if isinstance(value, str) else value
 
 
@@ -132,14 +132,14 @@ Phone = Annotated[str, BeforeValidator(canonical_phone), Field(description="E.16
 TimeZone = Annotated[
     str, BeforeValidator(canonical_timezone), Field(description="IANA zone, e.g. Asia/Kolkata")
 ]
-Day = Annotated[Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"], BeforeValidator(_upper)]
-Frequency = Annotated[Literal["WEEKLY", "DAILY", "CUSTOM"], BeforeValidator(_upper)]
-DialingOrder = Annotated[Literal["FIFO", "LIFO"], BeforeValidator(_upper)]
+Day = Annotated[Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"], BeforeValidator(upper)]
+Frequency = Annotated[Literal["WEEKLY", "DAILY", "CUSTOM"], BeforeValidator(upper)]
+DialingOrder = Annotated[Literal["FIFO", "LIFO"], BeforeValidator(upper)]
 Attempts = Annotated[int, _in_range(1, 100)]
 RetryPeriod = Annotated[int, _in_range(1, 1440)]
 RingTime = Annotated[int, _in_range(5, 120)]
-Lower = BeforeValidator(_lower)
-Title = BeforeValidator(_title)
+Lower = BeforeValidator(lower)
+Title = BeforeValidator(title)
 
 
 class CallerId(Strict):

@@ -1,0 +1,29 @@
+"""Writing the files users keep (manifests, saved plans, reports): whole or not at all.
+
+A temp file in the same directory, then ``os.replace``: a reader never sees half a file, and an
+interrupted write leaves the old one in place. (The state file has its own, stricter sequence
+with fsync and a backup in ``state.py``.)
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path: Path, data: str | bytes, mode: int = 0o644, *, make_parents: bool = False) -> None:
+    """Replace ``path`` with ``data`` (text as UTF-8). A missing folder is an error unless ``make_parents``."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
