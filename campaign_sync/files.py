@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 def write_atomic(path: Path, data: str | bytes, mode: int = 0o644, *, make_parents: bool = False) -> None:
-    """Replace ``path`` with ``data`` (text as UTF-8). A missing folder is an error unless ``make_parents``."""
+    """Replace ``path`` with ``data`` (text as UTF-8); a missing folder is an error unless asked."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
     if make_parents:
         path.parent.mkdir(parents=True, exist_ok=True)
