@@ -1,0 +1,118 @@
+"""apply.execute with a stand-in client: results per campaign, state after each write, fields that
+did not take. (The real client against the emulator is exercised in tests/e2e.)"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from campaign_sync.apply import StopFlag, execute, results_table
+from campaign_sync.errors import ServerError
+from campaign_sync.normalize import FlowBook
+from campaign_sync.plan import Policy, build_plan
+from campaign_sync.state import CampaignRecord, State, StateStore
+from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE
+from tests.test_normalize import FLOWS, SMS_ADVANCED_LIVE, SMS_SIMPLE_LIVE, campaign
+from tests.test_plan import Item, live
+
+
+class StandIn:
+    """Answers writes like the API, except for the tweaks a test asks for."""
+
+    def __init__(
+        self, docs: dict[str, dict[str, Any]], ignore: set[str] = frozenset(), fail: set[str] = frozenset()
+    ):
+        self.docs = docs
+        self.ignore = ignore
+        self.fail = fail
+        self.calls: list[tuple[str, str]] = []
+
+    def update_campaign(self, campaign_id: str, campaign_type: str, body: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(("PUT", campaign_id))
+        if campaign_id in self.fail:
+            raise ServerError("persistent failure", method="PUT", path=f"/campaign/{campaign_id}", status=500)
+        doc = copy.deepcopy(self.docs[campaign_id])
+        for key, value in body.items():
+            if key not in self.ignore and key != "campaignType":
+                doc[key] = value
+        doc["updatedAt"] = "2030-01-01T00:00:00.000Z"
+        return doc
+
+
+def run(tmp_path: Path, client: StandIn, **edits: str):  # type: ignore[no-untyped-def]
+    adv = campaign(
+        SMS_ADVANCED.replace("Chat-enabled SMS support", edits.get("adv", "Chat-enabled SMS support"))
+    )
+    simple = campaign(SMS_SIMPLE.replace("Due date reminder", edits.get("simple", "Due date reminder")))
+    state = State.new()
+    state = state.with_campaign(
+        "interactive-support", CampaignRecord(SMS_ADVANCED_LIVE["_id"], "sms", "a", {})
+    )
+    state = state.with_campaign("bill-reminder", CampaignRecord("cd-2", "sms", "b", {}))
+    plan = build_plan(
+        "prod",
+        {"interactive-support": Item(adv), "bill-reminder": Item(simple)},
+        [live(SMS_ADVANCED_LIVE), live(SMS_SIMPLE_LIVE)],
+        state.campaigns,
+        FLOWS,
+        Policy(),
+    )
+    store = StateStore(tmp_path / "state.json")
+    messages: list[str] = []
+    result = execute(
+        plan, client, store, state, FlowBook(FLOWS.by_name), stop=StopFlag(), progress=messages.append
+    )  # type: ignore[arg-type]
+    return plan, result, store, messages
+
+
+def test_a_field_that_did_not_take_is_named(tmp_path: Path) -> None:
+    client = StandIn(
+        {SMS_ADVANCED_LIVE["_id"]: SMS_ADVANCED_LIVE, "cd-2": SMS_SIMPLE_LIVE}, ignore={"description"}
+    )
+    _plan, result, _store, _messages = run(tmp_path, client, adv="New description")
+    (outcome,) = result.outcomes
+    assert outcome.status == "applied"
+    assert (
+        'did not take: description (sent "New description", API has "Chat-enabled SMS support")'
+        in outcome.detail
+    )
+    assert len(client.calls) == 1
+
+
+def test_one_failure_does_not_stop_the_rest_and_state_records_the_others(tmp_path: Path) -> None:
+    client = StandIn({SMS_ADVANCED_LIVE["_id"]: SMS_ADVANCED_LIVE, "cd-2": SMS_SIMPLE_LIVE}, fail={"cd-2"})
+    _plan, result, store, _messages = run(tmp_path, client, adv="A", simple="B")
+    assert [(o.key, o.status) for o in result.outcomes] == [
+        ("bill-reminder", "failed"),
+        ("interactive-support", "applied"),
+    ]
+    saved = store.load()
+    assert saved.campaigns["interactive-support"].applied["description"] == "A"
+    assert saved.campaigns["bill-reminder"].applied == {}
+    table = results_table(result)
+    assert "Apply: 1 applied, 1 failed, 0 skipped." in table
+    assert "HTTP 500" in table
+
+
+def test_a_stop_request_skips_what_has_not_started(tmp_path: Path) -> None:
+    client = StandIn({SMS_ADVANCED_LIVE["_id"]: SMS_ADVANCED_LIVE, "cd-2": SMS_SIMPLE_LIVE})
+    adv = campaign(SMS_ADVANCED.replace("Chat-enabled SMS support", "A"))
+    simple = campaign(SMS_SIMPLE.replace("Due date reminder", "B"))
+    state = State.new()
+    plan = build_plan(
+        "prod",
+        {"interactive-support": Item(adv), "bill-reminder": Item(simple)},
+        [live(SMS_ADVANCED_LIVE), live(SMS_SIMPLE_LIVE)],
+        {},
+        FLOWS,
+        Policy(),
+    )
+    stop = StopFlag()
+    stop.request()
+    result = execute(
+        plan, client, StateStore(tmp_path / "s.json"), state, FLOWS, stop=stop, progress=lambda _m: None
+    )  # type: ignore[arg-type]
+    assert result.interrupted
+    assert {o.status for o in result.outcomes} == {"skipped"}
+    assert client.calls == []
