@@ -423,3 +423,46 @@ def test_a_server_that_rewrites_values_converges_without_an_update_loop(
     result = ws.run("plan", "--detailed-exitcode")
     assert result.code == 0, result.both
     assert len(puts(emulator)) == 1
+
+
+def _apply_in_a_terminal(ws: Workspace, answer: str) -> tuple[int, str]:
+    """Run `campaign-sync apply` on a pseudo-terminal and answer its question."""
+    import os
+    import pty
+
+    from tests.e2e.harness import command
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the real command, on the terminal
+        os.chdir(ws.root)
+        os.execve(command()[0], [*command(), "apply"], ws.env())  # noqa: S606 - argv, no shell
+    output = b""
+    answered = False
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not answered and b"Only 'yes' is accepted" in output:
+            os.write(fd, answer.encode() + b"\n")
+            answered = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+
+def test_apply_on_a_terminal_asks_and_only_yes_applies(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "priority: 3", "priority: 4")
+    code, output = _apply_in_a_terminal(ws, "y")
+    assert code == 1, output
+    assert "Plan: 0 to create, 1 to update" in output
+    assert "Apply cancelled; nothing was changed." in output
+    assert emulator.writes() == []
+    code, output = _apply_in_a_terminal(ws, "yes")
+    assert code == 0, output
+    assert "Apply: 1 applied, 0 failed, 0 skipped." in output
+    assert len(emulator.writes()) == 1
