@@ -95,8 +95,10 @@ def compare_campaign(
             "or add it under experienceFlows in campaign-sync.yaml."
         )
     if "enableMachineDetect" in want and "enableMachineDetect" not in have_full:
+        # The API never shows the Agentless machine-detect choice: write it once, then trust state.
         fields = [f for f in fields if f.path != "enableMachineDetect"]
+        fields.append(FieldChange("enableMachineDetect", None, want["enableMachineDetect"], unverified=True))
         warnings.append(
-            "enableMachineDetect cannot be read back from the API; it is sent with the next update"
+            "enableMachineDetect cannot be read back from the API; apply writes it once and remembers it"
         )
     return Comparison(tuple(fields), facts, have, tuple(warnings))

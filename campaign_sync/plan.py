@@ -221,7 +221,10 @@ def build_plan(
         return not wanted or key in wanted
 
     by_id = {c.id: c for c in live}
-    claimed = {rec.id for rec in state.values()}
+    # A state key that left the manifests frees its campaign for adoption by name: renaming a
+    # key re-keys the campaign in state instead of deleting it and creating it again.
+    leaving = {rec.id: key for key, rec in state.items() if key not in desired and in_scope(key)}
+    claimed = {rec.id for rec in state.values()} - set(leaving)
     by_name = {(c.campaign_type, c.name.lower()): c for c in by_id.values() if c.id not in claimed}
     learned: dict[str, str] = {}
     changes: list[Change] = []
@@ -254,6 +257,8 @@ def build_plan(
         if target is None and record is None:
             target = by_name.get((ctype, campaign.name.lower()))
             adopted = target is not None
+            if target is not None and target.id in leaving:
+                note = f"re-keyed from {leaving[target.id]} (same campaign; not deleted)"
         if target is None:
             clash = by_name.get((ctype, campaign.name.lower()))
             blocked = (
@@ -295,6 +300,8 @@ def build_plan(
         )
         if not fields:
             unchanged += 1
+            if note:
+                warnings.append(f"{key}: {note}")
             continue
         for other in by_id.values():
             if (
@@ -316,6 +323,7 @@ def build_plan(
                 fields=tuple(fields),
                 blocked=_blocked(target, Action.UPDATE),
                 adopted=adopted,
+                note=note,
                 location=where,
                 body=put_body(
                     campaign, target.doc, target.item, FlowBook.of(learned, flows.by_name), applied
@@ -332,6 +340,9 @@ def build_plan(
         if key in desired or not in_scope(key):
             continue
         record = state[key]
+        if record.id in adopted_ids:
+            forget.append(key)  # re-keyed: the campaign now belongs to another key
+            continue
         gone = by_id.get(record.id)
         if gone is None:
             forget.append(key)
@@ -350,7 +361,7 @@ def build_plan(
             )
         )
 
-    managed_ids = claimed | adopted_ids
+    managed_ids = {rec.id for rec in state.values()} | adopted_ids
     unmanaged = sum(1 for c in by_id.values() if c.id not in managed_ids)
     changes.sort(key=lambda c: (c.action.order, c.key))
     summary = Summary(
@@ -378,7 +389,8 @@ def build_plan(
 
 def safety_problem(plan: Plan, policy: Policy) -> str | None:
     """Why the plan is too big to apply without --force, or None."""
-    existing = plan.managed
+    # Campaigns adopted by name count too, so a lost state does not lift the threshold.
+    existing = max(plan.managed, len(plan.matches) + plan.summary.delete)
     changing = plan.summary.update + plan.summary.delete
     if existing < policy.min_managed or existing == 0:
         return None

@@ -253,3 +253,87 @@ def test_documented_sample_request_against_documented_response_plans_no_changes(
         desired={"interactive-support": Item(parsed)}, lives=[live(doc)], flows=FlowBook()
     )
     assert [f.unverified for c in without_pairing.changes for f in c.fields] == [True]
+
+
+def test_renaming_a_key_re_keys_the_campaign_instead_of_deleting_it() -> None:
+    renamed = campaign(SMS_SIMPLE.replace("key: bill-reminder", "key: bill-reminder-sms"))
+    result = plan_of(
+        desired={"bill-reminder-sms": Item(renamed)},
+        lives=[live(SMS_SIMPLE_LIVE)],
+        state={"bill-reminder": Rec("cd-2", "sms", "Bill Reminder")},
+    )
+    assert result.changes == ()
+    assert result.forget == ("bill-reminder",)
+    assert [(m.key, m.campaign_id) for m in result.matches] == [("bill-reminder-sms", "cd-2")]
+    assert result.summary.delete == 0
+    assert any("re-keyed from bill-reminder" in w for w in result.warnings)
+
+
+def test_machine_detect_the_api_cannot_show_is_written_once() -> None:
+    from tests.test_manifest_rules import VOICE_AGENTLESS
+    from tests.test_normalize import VOICE_PREVIEW_LIVE
+
+    manifest = campaign(
+        VOICE_AGENTLESS.replace(
+            "    dialingStrategy:", "    enableMachineDetect: detect\n    dialingStrategy:"
+        )
+    )
+    doc = {
+        **VOICE_PREVIEW_LIVE,
+        "_id": "cd-v",
+        "name": "Product Feedback",
+        "description": "Survey",
+        "priority": "5",
+        "dialingMode": "Agentless",
+        "experienceFlow": "cf-voice",
+    }
+    doc.pop("maxSkips")
+    doc["dialingStrategy"] = {
+        **doc["dialingStrategy"],
+        "maxAttemptsPerRecord": 3,
+        "defaultRetryPeriod": 10,
+        "maxRingTime": 30,
+        "callerId": {"phoneNumber": "+14846550100"},
+        "callingHours": {
+            "frequency": "WEEKLY",
+            "timezone": "Asia/Kolkata",
+            "days": [{"day": "MO", "start": "9:00 AM", "end": "6:00 PM"}],
+        },
+    }
+    flows = FlowBook({"Voice Flow 2": "cf-voice"})
+    adopted = plan_of(desired={"feedback": Item(manifest)}, lives=[live(doc, "voice")], flows=flows)
+    (change,) = adopted.changes
+    assert [(f.path, f.after, f.unverified) for f in change.fields] == [
+        ("enableMachineDetect", "detect", True)
+    ]
+    assert change.body is not None
+    assert change.body["enableMachineDetect"] == "detect"
+    recorded = Rec("cd-v", "voice", "Product Feedback", applied=desired_view(manifest))
+    again = plan_of(
+        desired={"feedback": Item(manifest)},
+        lives=[live(doc, "voice")],
+        state={"feedback": recorded},
+        flows=flows,
+    )
+    assert again.changes == ()
+
+
+def test_safety_threshold_counts_adopted_campaigns_when_the_state_is_lost() -> None:
+    desired = {}
+    lives = []
+    for i in range(10):
+        key = f"k{i}"
+        desired[key] = Item(
+            campaign(
+                SMS_SIMPLE.replace("key: bill-reminder", f"key: {key}").replace("Bill Reminder", f"N{i}")
+            )
+        )
+        lives.append(
+            live(dict(SMS_SIMPLE_LIVE, _id=f"cd-{i}", name=f"N{i}", description="changed in the UI"))
+        )
+    result = plan_of(desired=desired, lives=lives)
+    assert result.managed == 0
+    assert result.summary.update == 10
+    problem = safety_problem(result, Policy())
+    assert problem is not None
+    assert "10 of 10 managed campaigns" in problem

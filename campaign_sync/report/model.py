@@ -84,13 +84,13 @@ def show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
 
 
+def _unverified_note(change: FieldChange) -> str:
+    if not change.unverified:
+        return ""
+    if change.path == "experienceFlowName":
+        return "cannot verify: flow id has no known name"
+    return "cannot verify: the API does not show it; written on apply"
+
+
 def rows_of(fields: tuple[FieldChange, ...]) -> tuple[Row, ...]:
-    return tuple(
-        Row(
-            f.path,
-            show(f.before),
-            show(f.after),
-            "cannot verify: flow id has no known name" if f.unverified else "",
-        )
-        for f in fields
-    )
+    return tuple(Row(f.path, show(f.before), show(f.after), _unverified_note(f)) for f in fields)

@@ -466,3 +466,15 @@ def test_apply_on_a_terminal_asks_and_only_yes_applies(ws: Workspace, emulator: 
     assert code == 0, output
     assert "Apply: 1 applied, 0 failed, 0 skipped." in output
     assert len(emulator.writes()) == 1
+
+
+def test_renaming_a_key_keeps_the_live_campaign(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "key: bill-reminder", "key: bill-reminder-sms")
+    result = ws.run("apply", "--auto-approve", "--allow-delete")
+    assert result.code == 0, result.both
+    assert emulator.writes() == []
+    assert BILL in {c["_id"] for c in emulator.campaigns()}
+    campaigns = ws.state()["campaigns"]
+    assert "bill-reminder" not in campaigns
+    assert campaigns["bill-reminder-sms"]["id"] == BILL
