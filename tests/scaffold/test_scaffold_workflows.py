@@ -125,6 +125,9 @@ def test_every_workflow_keeps_the_trust_rules(path: Path) -> None:
 GOOD = """\
 on: {pull_request: {}}
 permissions: {}
+defaults:
+  run:
+    shell: bash
 jobs:
   a:
     runs-on: ubuntu-latest
@@ -154,12 +157,13 @@ VIOLATIONS = [
         id="secret-mixed",
     ),
     pytest.param('run: echo "$TOKEN"', "run: echo ${{ github.head_ref }}", "in a script", id="expr-in-run"),
+    pytest.param("    shell: bash\n", "    shell: sh\n", "a pipe without pipefail", id="no-pipefail"),
 ]
 
 
 def test_the_rules_pass_a_good_workflow() -> None:
     assert problems(GOOD) == []
-    assert len(RULES) == 5
+    assert len(RULES) == 6
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), VIOLATIONS)

@@ -127,7 +127,33 @@ def script_problems(workflow: dict[str, Any], _text: str) -> list[str]:
     return problems
 
 
-RULES = (pull_request_target_problems, pin_problems, permission_problems, secret_problems, script_problems)
+_PIPE = re.compile(r"(?<![|])\|(?![|])")
+
+
+def pipefail_problems(workflow: dict[str, Any], _text: str) -> list[str]:
+    """A script with a pipe must fail when any part fails: GitHub's default ``bash -e {0}`` has no
+    pipefail (``false | tee log`` would pass); ``shell: bash`` runs ``bash -eo pipefail {0}``."""
+    problems = []
+    top = ((workflow.get("defaults") or {}).get("run") or {}).get("shell")
+    for job_id, job in workflow.get("jobs", {}).items():
+        job_shell = ((job.get("defaults") or {}).get("run") or {}).get("shell", top)
+        for step in job.get("steps", []):
+            script = step.get("run")
+            if not isinstance(script, str) or not _PIPE.search(script):
+                continue
+            if step.get("shell", job_shell) != "bash" and "pipefail" not in script:
+                problems.append(f"job {job_id}, step {step.get('name', '?')}: a pipe without pipefail")
+    return problems
+
+
+RULES = (
+    pull_request_target_problems,
+    pin_problems,
+    permission_problems,
+    secret_problems,
+    script_problems,
+    pipefail_problems,
+)
 
 
 def problems(text: str) -> list[str]:
