@@ -128,6 +128,8 @@ def check_stale(
     by_name = {(c.campaign_type, c.name.lower()): c for c in live.values()}
     moved: list[str] = []
     for change in plan.changes:
+        if change.blocked:
+            continue  # never written, so nothing it touches can make the plan stale
         if change.action is Action.CREATE:
             clash = by_name.get((change.campaign_type, change.name.lower()))
             if clash is not None:
@@ -261,20 +263,29 @@ def execute(
             else:
                 assert change.campaign_id is not None
                 client.delete_campaign(change.campaign_id, kind(change.campaign_type))
-                state = state.without_campaign(change.key)
-                state = store.save(state, forbidden)
+                state = _save_after_write(store, state.without_campaign(change.key), forbidden, change, None)
                 result.outcomes.append(
                     Outcome(change.key, change.action, change.campaign_id, "applied", "deleted")
                 )
                 progress(f"{label}: deleted")
                 continue
         except ApiError as exc:
-            result.outcomes.append(Outcome(change.key, change.action, change.campaign_id, "failed", str(exc)))
-            progress(f"{label}: failed: {exc}")
+            where = f"{change.location}: " if change.location else ""
+            result.outcomes.append(
+                Outcome(change.key, change.action, change.campaign_id, "failed", f"{where}{exc}")
+            )
+            progress(f"{label}: failed: {where}{exc}")
             continue
         sent_flow = (change.applied or {}).get(FLOW_FIELD)
         flow_id = doc.get("experienceFlow")
+        flow_note = ""
         if isinstance(sent_flow, str) and isinstance(flow_id, str) and flow_id:
+            believed = flows.id_of(sent_flow)
+            if believed is not None and believed != flow_id:
+                flow_note = (
+                    f"; the platform resolved experienceFlowName {sent_flow!r} to {flow_id}, not {believed}: "
+                    "fix experienceFlows in campaign-sync.yaml"
+                )
             if state.flows.get(sent_flow) != flow_id:
                 state = state.with_flows({**state.flows, sent_flow: flow_id})
             flows = FlowBook.of({sent_flow: flow_id}, flows.by_name)
@@ -291,14 +302,7 @@ def execute(
                 contentHash=content_hash(doc) if cache else None,
             ),
         )
-        try:
-            state = store.save(state, forbidden)
-        except StateError as exc:
-            raise ApplyFailed(
-                f"{change.key} was {change.action.value}d live ({campaign_id}) but the state could not be "
-                f"saved: {exc}. No further changes were made. Fix the state location, then run "
-                f"`campaign-sync import {change.key} {campaign_id}` and `campaign-sync plan`."
-            ) from None
+        state = _save_after_write(store, state, forbidden, change, campaign_id)
         missed = _not_taken(change, doc, flows)
         count = len(change.fields)
         detail = (
@@ -308,6 +312,7 @@ def execute(
         )
         if missed:
             detail += "; did not take: " + ", ".join(missed)
+        detail += flow_note
         result.outcomes.append(Outcome(change.key, change.action, campaign_id, "applied", detail))
         progress(f"{label}: {detail} ({campaign_id})")
     result.state = state
@@ -336,7 +341,31 @@ def fill_cache(client: KoreClient, store: StateStore, state: State, forbidden: t
                     contentHash=content_hash(doc),
                 ),
             )
-    return store.save(state, forbidden)
+    try:
+        return store.save(state, forbidden)
+    except StateError as exc:  # the cache only saves reads later; the writes are already recorded
+        log.warning("could not cache live documents in the state: %s", exc)
+        return state
+
+
+def _save_after_write(
+    store: StateStore, state: State, forbidden: tuple[str, ...], change: Change, campaign_id: str | None
+) -> State:
+    """Save right after a write; if that fails, stop everything and say how to recover."""
+    try:
+        return store.save(state, forbidden)
+    except StateError as exc:
+        cid = campaign_id or change.campaign_id or "?"
+        recover = (
+            f"`campaign-sync state rm {change.key}`"
+            if change.action is Action.DELETE
+            else f"`campaign-sync import {change.key} {cid}`"
+        )
+        raise ApplyFailed(
+            f"{change.key} was {change.action.value}d live ({cid}) but the state could not be saved: {exc}. "
+            f"No further changes were made. Fix the state location, then run {recover} and "
+            "`campaign-sync plan`."
+        ) from None
 
 
 def results_table(result: ApplyResult) -> str:

@@ -7,8 +7,11 @@ models, httpx, deepdiff, Jinja2) are imported inside the commands so ``--help`` 
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import traceback
+from types import FrameType
 from typing import Any, NoReturn
 
 import click
@@ -67,6 +70,8 @@ def validate() -> None:
     config = opts.load_config()
     summary = engine.validate(config, opts.env, opts.vars, environ())
     opts.console.out(summary.line())
+    for issue in summary.todo:
+        opts.console.err(f"warning: {issue}; fill it in before `campaign-sync plan`")
 
 
 @cli.command()
@@ -141,7 +146,7 @@ def apply(
     console = opts.console
     if planfile and targets:
         raise click.UsageError("--target narrows a new plan; a saved PLANFILE is applied exactly as saved")
-    interactive = sys.stdin.isatty() and console.stdout.isatty()
+    interactive = sys.stdin.isatty()  # the question goes to stderr, so stdout may be piped
     if not planfile and not auto_approve and not interactive:
         raise click.UsageError(
             "apply needs approval: run it in a terminal, pass --auto-approve, or apply a saved plan "
@@ -191,10 +196,7 @@ def apply(
             "run `campaign-sync plan` to see what is left"
         )
     if result.failed:
-        raise ApplyFailed(
-            f"{len(result.failed)} of {len(result.outcomes)} change(s) failed; the others were applied and "
-            "recorded. Fix the cause and run apply again: the next plan shows exactly what is left."
-        )
+        raise ApplyFailed(_failed_summary(len(result.failed), len(result.outcomes)))
 
 
 @cli.command("import")
@@ -216,6 +218,7 @@ def import_(key: str, campaign_id: str, lock_timeout: float) -> None:
 
 
 @cli.group("state")
+@global_options
 def state_group() -> None:
     """Inspect or edit the state file."""
 
@@ -329,16 +332,27 @@ def emulator(
     from campaign_sync.emulator.server import serve
 
     console = current().console
-    serve(
-        host=host,
-        port=port,
-        data=data,
-        seed=seed,
-        rate_limit=rate_limit,
-        client_id=client_id,
-        client_secret=client_secret,
-        echo=console.out,
-    )
+    try:
+        serve(
+            host=host,
+            port=port,
+            data=data,
+            seed=seed,
+            rate_limit=rate_limit,
+            client_id=client_id,
+            client_secret=client_secret,
+            echo=console.out,
+        )
+    except (ValueError, OSError) as exc:  # a short secret, a port in use, a non-loopback host
+        raise CampaignSyncError(f"the emulator cannot start: {exc}") from None
+
+
+def _failed_summary(failed: int, total: int) -> str:
+    if failed == total:
+        head = "the change failed" if total == 1 else f"all {total} changes failed"
+    else:
+        head = f"{failed} of {total} changes failed; the others were applied and recorded"
+    return f"{head}. Fix the cause and run apply again: the next plan shows exactly what is left."
 
 
 def _run(group: click.Group, args: list[str]) -> int:
@@ -350,6 +364,9 @@ def _run(group: click.Group, args: list[str]) -> int:
         else:
             click.echo(message, err=True)
 
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminated)  # SIGTERM ends like Ctrl-C: exit 130
     try:
         with group.make_context("campaign-sync", args) as ctx:
             holder.append(ctx.ensure_object(Options))
@@ -374,7 +391,14 @@ def _run(group: click.Group, args: list[str]) -> int:
         else:
             say(f"Error: unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)")
         return ExitCode.ERROR
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return ExitCode.OK
+
+
+def _terminated(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt("terminated (SIGTERM)")
 
 
 def main() -> None:

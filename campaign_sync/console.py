@@ -67,4 +67,9 @@ class Console:
         root.propagate = False
         # Third-party loggers stay quiet unless -vv: httpx logs every request URL at INFO.
         for name in ("httpx", "httpcore", "filelock"):
-            logging.getLogger(name).setLevel(logging.DEBUG if self.verbosity >= 3 else logging.WARNING)
+            third = logging.getLogger(name)
+            third.setLevel(logging.DEBUG if self.verbosity >= 3 else logging.WARNING)
+            for old in list(third.handlers):
+                third.removeHandler(old)
+            third.addHandler(handler)
+            third.propagate = False

@@ -17,6 +17,7 @@ from campaign_sync.apply import kind
 from campaign_sync.compare import LiveCampaign
 from campaign_sync.errors import (
     ApiError,
+    ManifestError,
     NotFoundError,
     StalePlanError,
     StateError,
@@ -31,7 +32,14 @@ from campaign_sync.refresh import (
     read_left_manifests,
     refresh,
 )
-from campaign_sync.session import Session, ValidationSummary, load_manifests, utc_now, validate
+from campaign_sync.session import (
+    Session,
+    ValidationSummary,
+    config_placeholders,
+    load_manifests,
+    utc_now,
+    validate,
+)
 
 if TYPE_CHECKING:
     from campaign_sync.apply import ApplyResult
@@ -56,16 +64,22 @@ def plan(session: Session, *, targets: Sequence[str] = (), full: bool = False) -
     desired = session.desired
     state = session.store.load()
     live = refresh(session.client(), desired, state, targets=targets, full=full, progress=session.progress)
+    result = _plan_for(session, live, state, targets)
+    return PlanRun(result, state, tuple(live), tuple(targets))
+
+
+def _plan_for(session: Session, live: Sequence[LiveCampaign], state: State, targets: Sequence[str]) -> Plan:
     result = build_plan(
         session.env.name,
-        desired.campaigns,
+        session.desired.campaigns,
         live,
         state.campaigns,
         session.flows(state),
         session.policy(),
         targets,
     )
-    return PlanRun(result, state, tuple(live), tuple(targets))
+    extra = session.flow_warnings(state)
+    return dataclasses.replace(result, warnings=(*extra, *result.warnings)) if extra else result
 
 
 @dataclass(frozen=True)
@@ -204,15 +218,7 @@ def apply(
             applying.preflight(plan_value, session.policy(), allow_delete=allow_delete, force=force)
         else:
             live_list = refresh(client, desired, state, targets=targets, full=full, progress=session.progress)
-            plan_value = build_plan(
-                session.env.name,
-                desired.campaigns,
-                live_list,
-                state.campaigns,
-                session.flows(state),
-                session.policy(),
-                targets,
-            )
+            plan_value = _plan_for(session, live_list, state, targets)
             docs = applying.with_docs(tuple(live_list))
             show(plan_value)
             if plan_value.has_changes:
@@ -264,9 +270,9 @@ def import_campaign(session: Session, key: str, campaign_id: str, *, lock_timeou
     with store.lock("import", timeout=lock_timeout):
         state = store.load()
         existing = state.campaigns.get(key)
-        if existing is not None and existing.id != campaign_id:
+        if existing is not None and existing.id != campaign_id and _still_live(session, existing.id):
             raise StateError(
-                f"{key!r} already manages {existing.id}; "
+                f"{key!r} already manages {existing.id}, which still exists; "
                 f"run `campaign-sync state rm {key}` first to re-import"
             )
         owner = next((k for k, r in state.campaigns.items() if r.id == campaign_id and k != key), None)
@@ -297,6 +303,15 @@ def import_campaign(session: Session, key: str, campaign_id: str, *, lock_timeou
         f"Imported {campaign_id} ({record.name!r}) as {key} (state serial {saved.serial}). "
         "Run `campaign-sync plan` to see how it differs from the manifest."
     )
+
+
+def _still_live(session: Session, campaign_id: str) -> bool:
+    """Whether a campaign still exists (a state entry for a deleted one may be replaced)."""
+    try:
+        session.client().get_campaign(campaign_id)
+    except NotFoundError:
+        return False
+    return True
 
 
 def forget(session: Session, keys: Sequence[str], *, lock_timeout: float = 0.0) -> str:
@@ -346,7 +361,10 @@ def export(
     from campaign_sync import export as exporting
 
     pattern = re.compile(name_regex) if name_regex else None
-    desired = session.desired.campaigns
+    todo = config_placeholders(session.env)
+    if todo:
+        raise ManifestError(todo)
+    desired = session.manifests.campaigns
     state = session.store.load()
     state_keys = {record.id: key for key, record in state.campaigns.items()}
     declared = {(c.campaign.campaignType, c.campaign.name.lower()) for c in desired.values()}

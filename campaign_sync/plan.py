@@ -303,6 +303,13 @@ def build_plan(
             if note:
                 warnings.append(f"{key}: {note}")
             continue
+        schedule = target.doc.get("schedule")
+        if isinstance(schedule, Mapping) and schedule.get("isRecurrenceEnabled"):
+            warnings.append(
+                f"{key}: has a recurring schedule set outside campaign-sync; the API replaces the whole "
+                "campaign on update and its schedule settings cannot be read back, so check the schedule "
+                "after apply"
+            )
         for other in by_id.values():
             if (
                 other.id != target.id

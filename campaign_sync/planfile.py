@@ -128,7 +128,10 @@ def to_json(saved: SavedPlan) -> dict[str, Any]:
 
 def write(saved: SavedPlan, path: Path) -> None:
     text = json.dumps(to_json(saved), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    write_atomic(path, text)
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise CampaignSyncError(f"cannot save the plan to {path}: {exc.strerror or exc}") from None
 
 
 def read(path: Path) -> SavedPlan:

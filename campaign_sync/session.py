@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from campaign_sync.config import Config, ResolvedEnvironment
-from campaign_sync.errors import Issue, ManifestError
+from campaign_sync.errors import Issue, Location, ManifestError
 from campaign_sync.manifest import DesiredState, load_desired
 from campaign_sync.normalize import FlowBook
 from campaign_sync.plan import Policy
@@ -27,12 +27,49 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None]
 
 
+PLACEHOLDER = "REPLACE-WITH-"
+
+
+def config_placeholders(env: ResolvedEnvironment) -> list[Issue]:
+    """Config values `init` leaves for a person to fill in."""
+    where = Location(env.config.display_path)
+    values = (("host", env.host), ("streamId", env.stream_id), ("accountId", env.account_id))
+    return [
+        Issue(where, f"environments.{env.name}.{name}", f"still a placeholder ({value})")
+        for name, value in values
+        if PLACEHOLDER in value
+    ]
+
+
+def placeholders(env: ResolvedEnvironment, desired: DesiredState) -> list[Issue]:
+    """Values `init` and `export` leave for a person to fill in; plan and apply refuse them."""
+    found = config_placeholders(env)
+    for item in desired.campaigns.values():
+        for path, value in _strings(item.campaign.model_dump(exclude_unset=True)):
+            if PLACEHOLDER in value:
+                found.append(Issue(item.location, f"{item.key}.{path}", f"still a placeholder ({value})"))
+    return found
+
+
+def _strings(node: Any, path: str = "") -> list[tuple[str, str]]:
+    if isinstance(node, str):
+        return [(path, node)]
+    if isinstance(node, Mapping):
+        return [
+            pair for key, value in node.items() for pair in _strings(value, f"{path}.{key}" if path else key)
+        ]
+    if isinstance(node, list):
+        return [pair for index, value in enumerate(node) for pair in _strings(value, f"{path}[{index}]")]
+    return []
+
+
 @dataclass(frozen=True)
 class ValidationSummary:
     environments: tuple[str, ...]
     files: int
     sms: int
     voice: int
+    todo: tuple[Issue, ...] = ()
 
     def line(self) -> str:
         envs = ", ".join(self.environments)
@@ -62,16 +99,22 @@ def validate(
     else:
         names = [config.environment(env_name).name]
     issues: set[Issue] = set()
+    todo: set[Issue] = set()
     desired: DesiredState | None = None
     for name in names:
+        env = config.environment(name)
         try:
-            desired = load_manifests(config.environment(name), cli_vars, environ)
+            desired = load_manifests(env, cli_vars, environ)
         except ManifestError as exc:
             issues.update(exc.issues)
+            continue
+        todo.update(placeholders(env, desired))
     if issues or desired is None:
         raise ManifestError(sorted(issues))
     sms = sum(1 for c in desired.campaigns.values() if c.campaign.campaignType == "sms")
-    return ValidationSummary(tuple(names), len(desired.files), sms, len(desired.campaigns) - sms)
+    return ValidationSummary(
+        tuple(names), len(desired.files), sms, len(desired.campaigns) - sms, tuple(sorted(todo))
+    )
 
 
 def utc_now() -> str:
@@ -97,8 +140,18 @@ class Session:
         return self.config.environment(self.env_name)
 
     @cached_property
-    def desired(self) -> DesiredState:
+    def manifests(self) -> DesiredState:
+        """The manifests, valid, placeholders allowed (for export, which writes more of them)."""
         return load_manifests(self.env, self.cli_vars, self.environ)
+
+    @cached_property
+    def desired(self) -> DesiredState:
+        """The manifests, valid and free of placeholders (checked before any request)."""
+        desired = self.manifests
+        todo = placeholders(self.env, desired)
+        if todo:
+            raise ManifestError(todo)
+        return desired
 
     @cached_property
     def store(self) -> StateStore:
@@ -125,6 +178,15 @@ class Session:
     def flows(self, state: State) -> FlowBook:
         """Name -> id pairings: the config's experienceFlows win over pairings learned in state."""
         return FlowBook.of(self.env.experience_flows, state.flows)
+
+    def flow_warnings(self, state: State) -> tuple[str, ...]:
+        """Config pairings the platform contradicted when campaign-sync last wrote the flow."""
+        return tuple(
+            f"experienceFlows in campaign-sync.yaml pairs {name!r} with {configured}, but the platform "
+            f"resolved that name to {state.flows[name]} on the last apply; fix the config"
+            for name, configured in sorted(self.env.experience_flows.items())
+            if state.flows.get(name) not in (None, configured)
+        )
 
     def policy(self) -> Policy:
         return Policy(max_change_fraction=self.env.max_change_fraction, rate_limit=self.env.rate_limit)

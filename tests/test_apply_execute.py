@@ -7,8 +7,10 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from campaign_sync.apply import StopFlag, execute, results_table
-from campaign_sync.errors import ServerError
+from campaign_sync.errors import ServerError, StalePlanError
 from campaign_sync.normalize import FlowBook
 from campaign_sync.plan import Policy, build_plan
 from campaign_sync.state import CampaignRecord, State, StateStore
@@ -116,3 +118,28 @@ def test_a_stop_request_skips_what_has_not_started(tmp_path: Path) -> None:
     assert result.interrupted
     assert {o.status for o in result.outcomes} == {"skipped"}
     assert client.calls == []
+
+
+def test_a_blocked_create_does_not_make_a_saved_plan_stale() -> None:
+    from campaign_sync.apply import check_stale
+    from campaign_sync.plan import Action, Change
+    from tests.test_plan import Rec, plan_of
+
+    clash = dict(SMS_SIMPLE_LIVE, _id="cd-other")
+    result = plan_of(
+        desired={"bill-reminder": Item(campaign(SMS_SIMPLE))},
+        lives=[live(clash)],
+        state={"bill-reminder": Rec("cd-gone", "sms", "Bill Reminder")},
+    )
+    (change,) = result.changes
+    assert change.action is Action.CREATE
+    assert change.blocked is not None
+    lives = {c.id: c for c in [live(clash)]}
+
+    def never(_cid: str) -> dict[str, Any]:
+        raise AssertionError("no read is needed")
+
+    check_stale(result, lives, never)  # does not raise
+    unblocked = Change(change.key, Action.CREATE, "sms", change.name)
+    with pytest.raises(StalePlanError, match="now exists"):  # the same clash, unblocked, is stale
+        check_stale(type(result)("prod", (unblocked,), result.summary), lives, never)

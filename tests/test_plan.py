@@ -337,3 +337,24 @@ def test_safety_threshold_counts_adopted_campaigns_when_the_state_is_lost() -> N
     problem = safety_problem(result, Policy())
     assert problem is not None
     assert "10 of 10 managed campaigns" in problem
+
+
+def test_updating_a_campaign_with_a_recurring_schedule_warns() -> None:
+    doc = dict(
+        SMS_SIMPLE_LIVE,
+        description="old",
+        schedule={"isSchedulingEnabled": True, "isRecurrenceEnabled": True},
+    )
+    result = plan_of(
+        desired={"bill-reminder": Item(SIMPLE)},
+        lives=[live(doc)],
+        state={"bill-reminder": Rec("cd-2", "sms", "y")},
+    )
+    assert result.summary.update == 1
+    assert any("recurring schedule" in w for w in result.warnings)
+    quiet = plan_of(
+        desired={"bill-reminder": Item(SIMPLE)},
+        lives=[live(dict(SMS_SIMPLE_LIVE, description="old"))],
+        state={"bill-reminder": Rec("cd-2", "sms", "y")},
+    )
+    assert not any("recurring schedule" in w for w in quiet.warnings)

@@ -240,6 +240,13 @@ class EmulatorServer:
         self.stop()
 
 
+def _shown_secret(explicit: str | None, resolved: str) -> str:
+    """The built-in secret is printed so the demo can use it; a secret of the user's never is."""
+    if resolved == DEFAULT_CLIENT_SECRET:
+        return resolved
+    return "(the one given with --client-secret)" if explicit else "(the one in $KORE_CLIENT_SECRET)"
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8787,
@@ -276,7 +283,7 @@ def serve(
         with server:
             echo(f"campaign-sync emulator listening on {server.url}")
             echo(f"  client id:     {resolved_id}")
-            echo(f"  client secret: {resolved_secret}")
+            echo(f"  client secret: {_shown_secret(client_secret, resolved_secret)}")
             echo("  any streamId and accountId are accepted")
             echo(f"  control API default account: {DEFAULT_ACCOUNT_ID}")
             echo(f"  control API: {server.url}/__emulator/health; data: {data or 'in memory'}")

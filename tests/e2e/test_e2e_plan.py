@@ -182,7 +182,7 @@ def test_canary_secret_and_tokens_never_reach_outputs_or_files(ws: Workspace, em
     setup(ws, emulator)
     edit(ws, "sms.yaml", "priority: 3", "priority: 4")
     outputs = [
-        ws.run("-vv", "plan", "--out", "plan.json"),
+        ws.run("-vvv", "plan", "--out", "plan.json"),
         ws.run("-vv", "plan", "--format", "json"),
         ws.run("-vv", "plan", "--format", "markdown"),
         ws.run("-vv", "apply", "plan.json"),

@@ -121,7 +121,10 @@ def test_serve_takes_credentials_from_the_environment() -> None:
         assert process.stdout is not None
         process.stdout.readline()
         assert "env-app" in process.stdout.readline()
-        assert "env-secret-env-secret-env-secret-01" in process.stdout.readline()
+        secret_line = process.stdout.readline()
+        assert "client secret:" in secret_line
+        assert "env-secret-env-secret-env-secret-01" not in secret_line  # a user's secret is never printed
+        assert "$KORE_CLIENT_SECRET" in secret_line
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:
@@ -142,3 +145,18 @@ def test_serve_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatc
 def test_serve_refuses_a_remote_host() -> None:
     with pytest.raises(ValueError, match="loopback"):
         serve(host="192.0.2.1", port=0, echo=lambda _: None)
+
+
+def test_the_built_in_secret_is_printed_and_an_explicit_one_is_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KORE_CLIENT_SECRET", raising=False)
+    stop = threading.Event()
+    stop.set()
+    shown: list[str] = []
+    serve(port=0, echo=shown.append, stop_event=stop)
+    assert any("campaign-sync-emulator-secret-do-not-use-in-production" in line for line in shown)
+    hidden: list[str] = []
+    serve(
+        port=0, client_secret="my-own-secret-0123456789abcdef0123456789", echo=hidden.append, stop_event=stop
+    )
+    assert not any("my-own-secret" in line for line in hidden)
+    assert any("--client-secret" in line for line in hidden)
