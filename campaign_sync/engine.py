@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from campaign_sync.apply import kind
 from campaign_sync.compare import LiveCampaign
 from campaign_sync.errors import (
-    ApiError,
     ManifestError,
     NotFoundError,
     StalePlanError,
@@ -26,9 +25,9 @@ from campaign_sync.normalize import FlowBook
 from campaign_sync.plan import Plan, build_plan
 from campaign_sync.refresh import (
     CAMPAIGN_TYPES,
-    GET_BATCH,
     campaign_id,
     live_from_item,
+    read_documents,
     read_left_manifests,
     refresh,
 )
@@ -383,18 +382,12 @@ def export(
             listed.append((cid, ctype, item))
     session.progress(f"Reading {len(listed)} live campaign{'s' if len(listed) != 1 else ''}...")
     records: list[exporting.LiveRecord] = []
-    for start in range(0, len(listed), GET_BATCH):
-        batch = listed[start : start + GET_BATCH]
-        docs = client.get_campaigns([cid for cid, _, _ in batch])
-        for cid, ctype, entry in batch:
-            doc = docs[cid]
-            if isinstance(doc, NotFoundError):
-                continue  # deleted between the list and the read
-            if isinstance(doc, ApiError):
-                raise doc
-            records.append(
-                exporting.LiveRecord(cid, ctype, str(doc.get("name", entry.get("name"))), doc, entry)
-            )
+    docs = read_documents(client, [cid for cid, _, _ in listed])
+    for cid, ctype, entry in listed:
+        doc = docs.get(cid)
+        if doc is None:
+            continue  # deleted between the list and the read
+        records.append(exporting.LiveRecord(cid, ctype, str(doc.get("name", entry.get("name"))), doc, entry))
     keys = exporting.assign_keys(records, desired, state_keys)
     flows = session.flows(state)
     campaigns: list[ExportedCampaign] = []

@@ -29,6 +29,26 @@ def campaign_id(item: Mapping[str, Any]) -> str | None:
     return str(value) if value else None
 
 
+def read_documents(
+    client: KoreClient, ids: Sequence[str], progress: Progress | None = None
+) -> dict[str, Mapping[str, Any]]:
+    """Full documents for ``ids``, read in parallel batches; campaigns deleted meanwhile are left out.
+
+    Any other API error is raised. With ``progress``, long reads report how far they got.
+    """
+    docs: dict[str, Mapping[str, Any]] = {}
+    for start in range(0, len(ids), GET_BATCH):
+        for cid, result in client.get_campaigns(ids[start : start + GET_BATCH]).items():
+            if isinstance(result, NotFoundError):
+                continue
+            if isinstance(result, ApiError):
+                raise result
+            docs[cid] = result
+        if progress is not None and len(ids) > GET_BATCH:
+            progress(f"  read {min(start + GET_BATCH, len(ids))}/{len(ids)}")
+    return docs
+
+
 def refresh(
     client: KoreClient,
     desired: DesiredState,
@@ -94,28 +114,12 @@ def refresh(
             f"Reading {len(to_read)} campaign{'s' if len(to_read) != 1 else ''} "
             "not cached in the state or changed live since the last apply..."
         )
-    read = 0
-    for start in range(0, len(to_read), GET_BATCH):
-        batch = to_read[start : start + GET_BATCH]
-        for cid, result in client.get_campaigns(batch).items():
-            if isinstance(result, NotFoundError):
-                live.pop(cid, None)  # deleted between the list and the read
-                continue
-            if isinstance(result, ApiError):
-                raise result
-            current = live[cid]
-            live[cid] = LiveCampaign(
-                current.id,
-                current.campaign_type,
-                current.name,
-                current.status,
-                current.updated_at,
-                current.item,
-                result,
-            )
-        read += len(batch)
-        if len(to_read) > GET_BATCH:
-            progress(f"  read {read}/{len(to_read)}")
+    docs = read_documents(client, to_read, progress)
+    for cid in to_read:
+        if cid in docs:
+            live[cid] = dataclasses.replace(live[cid], doc=docs[cid])
+        else:
+            live.pop(cid, None)  # deleted between the list and the read
     progress(
         f"Refreshed {len(live)} live campaign{'s' if len(live) != 1 else ''} "
         f"({', '.join(sorted(types))}): {len(to_read)} read, {cached} from the state's cache"
@@ -160,12 +164,10 @@ def read_left_manifests(
             out[cid] = dataclasses.replace(current, doc=record.live)
         else:
             to_read.append(cid)
-    for start in range(0, len(to_read), GET_BATCH):
-        for cid, result in client.get_campaigns(to_read[start : start + GET_BATCH]).items():
-            if isinstance(result, NotFoundError):
-                out.pop(cid, None)
-            elif isinstance(result, ApiError):
-                raise result
-            else:
-                out[cid] = dataclasses.replace(out[cid], doc=result)
+    docs = read_documents(client, to_read)
+    for cid in to_read:
+        if cid in docs:
+            out[cid] = dataclasses.replace(out[cid], doc=docs[cid])
+        else:
+            out.pop(cid, None)
     return sorted(out.values(), key=lambda c: c.id)
