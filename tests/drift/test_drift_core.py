@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from campaign_sync.compare import LiveCampaign
 from campaign_sync.drift import Drift, DriftError, Kind, build_drift
-from campaign_sync.errors import Location
 from campaign_sync.normalize import FlowBook, desired_view
 from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE, VOICE_AGENTLESS, VOICE_PREVIEW
 from tests.test_normalize import (
@@ -25,29 +23,12 @@ from tests.test_normalize import (
     _edit,
     campaign,
 )
+from tests.test_plan import Item, Rec
 
 NOW = "2030-01-02T03:04:05Z"
 ADV_ID = SMS_ADVANCED_LIVE["_id"]
 SIMPLE_ID = SMS_SIMPLE_LIVE["_id"]
 PREVIEW_ID = VOICE_PREVIEW_LIVE["_id"]
-
-
-@dataclass(frozen=True)
-class Item:
-    campaign: Any
-    location: Location = field(default_factory=lambda: Location("manifests/m.yaml", 2))
-
-    @property
-    def key(self) -> str:
-        return str(self.campaign.key)
-
-
-@dataclass(frozen=True)
-class Rec:
-    id: str
-    campaignType: str
-    name: str
-    applied: dict[str, Any] = field(default_factory=dict)
 
 
 def live(doc: dict[str, Any], ctype: str = "sms", item: dict[str, Any] | None = None) -> LiveCampaign:
