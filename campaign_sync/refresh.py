@@ -100,15 +100,7 @@ def refresh(
                 cached += 1
         if needs_doc and doc is None:
             to_read.append(cid)
-        live[cid] = LiveCampaign(
-            id=cid,
-            campaign_type=ctype,
-            name=name,
-            status=item.get("status"),
-            updated_at=item.get("updatedAt"),
-            item=item,
-            doc=doc,
-        )
+        live[cid] = live_from_item(ctype, cid, item, doc)
     if to_read:
         progress(
             f"Reading {len(to_read)} campaign{'s' if len(to_read) != 1 else ''} "
@@ -127,7 +119,10 @@ def refresh(
     return sorted(live.values(), key=lambda c: c.id)
 
 
-def live_from_item(ctype: str, cid: str, item: Mapping[str, Any]) -> LiveCampaign:
+def live_from_item(
+    ctype: str, cid: str, item: Mapping[str, Any], doc: Mapping[str, Any] | None = None
+) -> LiveCampaign:
+    """A live campaign as its list item shows it (and its full document when one is known)."""
     return LiveCampaign(
         id=cid,
         campaign_type=ctype,
@@ -135,6 +130,7 @@ def live_from_item(ctype: str, cid: str, item: Mapping[str, Any]) -> LiveCampaig
         status=item.get("status"),
         updated_at=item.get("updatedAt"),
         item=item,
+        doc=doc,
     )
 
 
