@@ -59,10 +59,10 @@ import httpx
 import yaml
 
 from campaign_sync import engine
-from campaign_sync.config import load_config
+from campaign_sync.core.plan import build_plan
 from campaign_sync.emulator import EmulatorServer, create_app
 from campaign_sync.emulator.registry import derived_id
-from campaign_sync.plan import build_plan
+from campaign_sync.manifests.config import load_config
 from campaign_sync.redact import Redactor
 
 CLIENT_ID = "campaign-sync-bench"

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from campaign_sync.apply import StopFlag, execute, results_table
+from campaign_sync.core.normalize import FlowBook
+from campaign_sync.core.plan import Policy, build_plan
+from campaign_sync.engine.writes import StopFlag, execute, results_table
 from campaign_sync.errors import ServerError, StalePlanError
-from campaign_sync.normalize import FlowBook
-from campaign_sync.plan import Policy, build_plan
 from campaign_sync.state import CampaignRecord, State, StateStore
 from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE
 from tests.test_normalize import FLOWS, SMS_ADVANCED_LIVE, SMS_SIMPLE_LIVE, campaign
@@ -121,8 +121,8 @@ def test_a_stop_request_skips_what_has_not_started(tmp_path: Path) -> None:
 
 
 def test_a_blocked_create_does_not_make_a_saved_plan_stale() -> None:
-    from campaign_sync.apply import check_stale
-    from campaign_sync.plan import Action, Change
+    from campaign_sync.core.plan import Action, Change
+    from campaign_sync.engine.writes import check_stale
     from tests.test_plan import Rec, plan_of
 
     clash = dict(SMS_SIMPLE_LIVE, _id="cd-other")

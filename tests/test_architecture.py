@@ -9,13 +9,13 @@ import sys
 import pytest
 
 PURE = [
-    "campaign_sync.models",
-    "campaign_sync.normalize",
-    "campaign_sync.bodies",
-    "campaign_sync.diff",
-    "campaign_sync.compare",
-    "campaign_sync.plan",
-    "campaign_sync.drift",
+    "campaign_sync.manifests.models",
+    "campaign_sync.core.normalize",
+    "campaign_sync.core.bodies",
+    "campaign_sync.core.diff",
+    "campaign_sync.core.compare",
+    "campaign_sync.core.plan",
+    "campaign_sync.core.drift",
     "campaign_sync.report",
 ]
 IO_MODULES = (

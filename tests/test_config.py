@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from campaign_sync.config import check_base_url, find_config, load_config
 from campaign_sync.errors import ConfigError
+from campaign_sync.manifests.config import check_base_url, find_config, load_config
 from tests.conftest import CONFIG, Repo
 
 

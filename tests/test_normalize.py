@@ -9,17 +9,17 @@ from typing import Any
 
 import pytest
 
-from campaign_sync.bodies import create_body, put_body
-from campaign_sync.diff import compare, format_path
-from campaign_sync.models import Campaign, parse_campaign
-from campaign_sync.normalize import (
+from campaign_sync.core.bodies import create_body, put_body
+from campaign_sync.core.diff import compare, format_path
+from campaign_sync.core.normalize import (
     FlowBook,
     decode_message,
     desired_view,
     live_view,
     project,
 )
-from campaign_sync.yamlsafe import load
+from campaign_sync.manifests.models import Campaign, parse_campaign
+from campaign_sync.manifests.yamlsafe import load
 from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE, VOICE_AGENTLESS, VOICE_PREVIEW
 
 FLOW_ID = "cf-67447605-115e-5dd2-a676-e158cf300001"

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from campaign_sync.compare import LiveCampaign
+from campaign_sync.core.compare import LiveCampaign
+from campaign_sync.core.normalize import FlowBook, desired_view
+from campaign_sync.core.plan import Action, Plan, PlanError, Policy, build_plan, safety_problem
 from campaign_sync.errors import Location
-from campaign_sync.normalize import FlowBook, desired_view
-from campaign_sync.plan import Action, Plan, PlanError, Policy, build_plan, safety_problem
 from campaign_sync.report import render_plan
 from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE
 from tests.test_normalize import FLOW_ID, FLOWS, SMS_ADVANCED_LIVE, SMS_SIMPLE_LIVE, campaign
@@ -237,7 +237,7 @@ def test_documented_sample_request_against_documented_response_plans_no_changes(
     import json
     from pathlib import Path
 
-    from campaign_sync.models import parse_campaign
+    from campaign_sync.manifests.models import parse_campaign
 
     sample = json.loads((Path(__file__).parent / "fixtures" / "documented-sms-advanced.json").read_text())
     manifest = {"key": "interactive-support", **sample["request"]}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from campaign_sync.diff import FieldChange
-from campaign_sync.plan import Action, Change, Plan, Summary
+from campaign_sync.core.diff import FieldChange
+from campaign_sync.core.plan import Action, Change, Plan, Summary
 from campaign_sync.report import markdown, render_plan
 from campaign_sync.report.markdown import escape
 

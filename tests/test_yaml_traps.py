@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from campaign_sync.yamlsafe import MAX_ALIASES, MAX_DEPTH, YamlProblem, line_of, load
+from campaign_sync.manifests.yamlsafe import MAX_ALIASES, MAX_DEPTH, YamlProblem, line_of, load
 
 
 def test_lines_are_kept_for_keys_and_items() -> None:

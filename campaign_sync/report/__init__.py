@@ -12,8 +12,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from campaign_sync.drift import Drift, DriftEntry, Kind
-from campaign_sync.plan import Action, Plan
+from campaign_sync.core.drift import Drift, DriftEntry, Kind
+from campaign_sync.core.plan import Action, Plan
 from campaign_sync.report import markdown, text
 from campaign_sync.report.model import Listing, Report, Row, Section, rows_of, show
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from campaign_sync.diff import FieldChange
+from campaign_sync.core.diff import FieldChange
 
 
 @dataclass(frozen=True)

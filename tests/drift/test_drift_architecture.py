@@ -24,7 +24,7 @@ def imported_by(code: str) -> set[str]:
     return set(json.loads(out.stdout))
 
 
-@pytest.mark.parametrize("module", ["campaign_sync.drift", "campaign_sync.report"])
+@pytest.mark.parametrize("module", ["campaign_sync.core.drift", "campaign_sync.report"])
 def test_drift_core_imports_no_io(module: str) -> None:
     loaded = imported_by(f"import {module}")
     assert [m for m in IO_MODULES if m in loaded] == []
@@ -37,4 +37,4 @@ def test_jinja2_is_loaded_only_when_html_is_rendered() -> None:
 
 def test_drift_help_stays_light() -> None:
     loaded = imported_by("import campaign_sync.cli")
-    assert {"campaign_sync.drift", "campaign_sync.report", "jinja2"}.isdisjoint(loaded)
+    assert {"campaign_sync.core.drift", "campaign_sync.report", "jinja2"}.isdisjoint(loaded)

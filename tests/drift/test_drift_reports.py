@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from campaign_sync.drift import Drift, DriftEntry, DriftField, Kind, Managed, Unmanaged
+from campaign_sync.core.drift import Drift, DriftEntry, DriftField, Kind, Managed, Unmanaged
 from campaign_sync.report import DRIFT_FORMATS, drift_report, html, junit, markdown, render_drift, text
 
 HOSTILE_NAMES = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "{{ 7*7 }}")

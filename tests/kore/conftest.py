@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from kore_support import ACCOUNT, STREAM, Emulator, RecordingRedactor, Sleeps
 
-from campaign_sync.config import AuthSettings
 from campaign_sync.emulator import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -23,6 +22,7 @@ from campaign_sync.emulator import (
     create_app,
 )
 from campaign_sync.kore import ClientSettings, Credentials, KoreClient
+from campaign_sync.manifests.config import AuthSettings
 
 ENVIRON = {"KORE_CLIENT_ID": DEFAULT_CLIENT_ID, "KORE_CLIENT_SECRET": DEFAULT_CLIENT_SECRET}
 

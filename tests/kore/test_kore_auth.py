@@ -11,11 +11,11 @@ import jwt
 import pytest
 from kore_support import CANARY_SECRET, Emulator, FakeClock, RecordingRedactor, Sleeps, fingerprint, sms_body
 
-from campaign_sync.config import AuthSettings
 from campaign_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from campaign_sync.errors import AuthError, CredentialsError
 from campaign_sync.kore import Credentials, KoreClient
 from campaign_sync.kore.auth import TokenSource
+from campaign_sync.manifests.config import AuthSettings
 from campaign_sync.redact import Redactor
 
 WITH_TOKEN = AuthSettings(tokenEnv="KORE_JWT")

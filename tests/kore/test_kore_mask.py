@@ -12,9 +12,9 @@ import jwt
 import pytest
 from kore_support import Emulator, FakeClock, RecordingRedactor, fingerprint
 
-from campaign_sync.config import AuthSettings
 from campaign_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from campaign_sync.kore import KoreClient
+from campaign_sync.manifests.config import AuthSettings
 
 ENVIRON = {"KORE_CLIENT_ID": DEFAULT_CLIENT_ID, "KORE_CLIENT_SECRET": DEFAULT_CLIENT_SECRET}
 IN_ACTIONS = {**ENVIRON, "GITHUB_ACTIONS": "true"}

@@ -11,10 +11,10 @@ import jwt
 import pytest
 from kore_support import CANARY_SECRET, Emulator, RecordingRedactor, sms_body
 
-from campaign_sync.config import AuthSettings
 from campaign_sync.emulator import DEFAULT_CLIENT_ID, EmulatorServer, create_app
 from campaign_sync.errors import ApiError
 from campaign_sync.kore import KoreClient
+from campaign_sync.manifests.config import AuthSettings
 
 CANARY_ENV = {"KORE_CLIENT_ID": DEFAULT_CLIENT_ID, "KORE_CLIENT_SECRET": CANARY_SECRET}
 

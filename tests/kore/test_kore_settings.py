@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from kore_support import ACCOUNT, STREAM
 
-from campaign_sync.config import load_config
 from campaign_sync.errors import ConfigError
 from campaign_sync.kore import ClientSettings
+from campaign_sync.manifests.config import load_config
 
 BASE: dict[str, Any] = {
     "base_url": "https://platform.kore.ai",

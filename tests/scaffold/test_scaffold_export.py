@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from campaign_sync.yamlsafe import load
+from campaign_sync.manifests.yamlsafe import load
 from tests.e2e.harness import Emulator, Workspace
 from tests.e2e.support import FLOWS_CONFIG, base_seed
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from campaign_sync.export import (
+from campaign_sync.core.normalize import FlowBook, encode_message
+from campaign_sync.manifests.export import (
     ExportedCampaign,
     ExportProblem,
     LiveRecord,
@@ -19,10 +20,9 @@ from campaign_sync.export import (
     render,
     slug,
 )
-from campaign_sync.manifest import parse_file
-from campaign_sync.models.common import KEY_PATTERN
-from campaign_sync.normalize import FlowBook, encode_message
-from campaign_sync.yamlsafe import load
+from campaign_sync.manifests.loader import parse_file
+from campaign_sync.manifests.models.common import KEY_PATTERN
+from campaign_sync.manifests.yamlsafe import load
 
 FLOW_ID = "cf-dc1fdd73-fa87-5044-9742-a7a5eb76c4f3"
 HOURS = {

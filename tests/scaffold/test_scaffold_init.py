@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from campaign_sync import __version__
-from campaign_sync.commands.init import scaffold_files
-from campaign_sync.yamlsafe import load
+from campaign_sync.cli.commands.init import scaffold_files
+from campaign_sync.manifests.yamlsafe import load
 from tests.e2e.harness import Result, command
 from tests.scaffold.workflows import REPO, TEMPLATES, WORKFLOW_NAMES
 

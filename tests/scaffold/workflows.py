@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from campaign_sync.yamlsafe import load
+from campaign_sync.manifests.yamlsafe import load
 
 REPO = Path(__file__).resolve().parents[2]
 SCAFFOLD = REPO / "campaign_sync" / "scaffold" / "github" / "workflows"

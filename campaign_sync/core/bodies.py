@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from campaign_sync.models import Campaign
-from campaign_sync.normalize import FLOW_FIELD, READ_ONLY, FlowBook, encode_message, live_view
+from campaign_sync.core.normalize import FLOW_FIELD, READ_ONLY, FlowBook, encode_message, live_view
+from campaign_sync.manifests.models import Campaign
 
 _NOT_FOR = {
     ("sms", "simple"): {FLOW_FIELD, "queue_name", "maxSkips", "enableMachineDetect", "dialingMode"},

@@ -10,10 +10,10 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from campaign_sync.apply import kind
-from campaign_sync.compare import LiveCampaign
+from campaign_sync.core.compare import LiveCampaign
+from campaign_sync.engine.writes import kind
 from campaign_sync.errors import ApiError, NotFoundError
-from campaign_sync.manifest import DesiredState
+from campaign_sync.manifests.loader import DesiredState
 
 if TYPE_CHECKING:
     from campaign_sync.kore import KoreClient

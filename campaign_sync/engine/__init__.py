@@ -13,17 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from campaign_sync.apply import kind
-from campaign_sync.compare import LiveCampaign
-from campaign_sync.errors import (
-    ManifestError,
-    NotFoundError,
-    StalePlanError,
-    StateError,
-)
-from campaign_sync.normalize import FlowBook
-from campaign_sync.plan import Plan, build_plan
-from campaign_sync.refresh import (
+from campaign_sync.core.compare import LiveCampaign
+from campaign_sync.core.normalize import FlowBook
+from campaign_sync.core.plan import Plan, build_plan
+from campaign_sync.engine.refresh import (
     CAMPAIGN_TYPES,
     campaign_id,
     live_from_item,
@@ -31,7 +24,7 @@ from campaign_sync.refresh import (
     read_left_manifests,
     refresh,
 )
-from campaign_sync.session import (
+from campaign_sync.engine.session import (
     Session,
     ValidationSummary,
     config_placeholders,
@@ -39,13 +32,20 @@ from campaign_sync.session import (
     utc_now,
     validate,
 )
+from campaign_sync.engine.writes import kind
+from campaign_sync.errors import (
+    ManifestError,
+    NotFoundError,
+    StalePlanError,
+    StateError,
+)
 
 if TYPE_CHECKING:
-    from campaign_sync.apply import ApplyResult
-    from campaign_sync.drift import Drift
-    from campaign_sync.export import ExportedCampaign
-    from campaign_sync.planfile import SavedPlan
+    from campaign_sync.core.drift import Drift
+    from campaign_sync.engine.writes import ApplyResult
+    from campaign_sync.manifests.export import ExportedCampaign
     from campaign_sync.state import State
+    from campaign_sync.state.planfile import SavedPlan
 
 __all__ = ["Session", "ValidationSummary", "load_manifests", "refresh", "utc_now", "validate"]
 
@@ -97,7 +97,7 @@ def drift(
     the manifests is read only when its list ``updatedAt`` moved since the state's cached copy.
     Nothing is written: no API writes, no state. ``now`` is the run's time shown in the reports.
     """
-    from campaign_sync.drift import build_drift, check_targets
+    from campaign_sync.core.drift import build_drift, check_targets
 
     desired = session.desired
     state = session.store.load()
@@ -121,7 +121,7 @@ def drift(
 
 
 def save_plan(session: Session, run: PlanRun, path: Path) -> None:
-    from campaign_sync import planfile
+    from campaign_sync.state import planfile
 
     saved = planfile.SavedPlan(
         plan=run.plan,
@@ -190,8 +190,8 @@ def apply(
     show: Callable[[Plan], None] = lambda _plan: None,
 ) -> ApplyOutcome:
     """Make live match: from a fresh plan (shown, then approved) or exactly a saved plan."""
-    from campaign_sync import apply as applying
-    from campaign_sync import planfile
+    from campaign_sync.engine import writes as applying
+    from campaign_sync.state import planfile
 
     saved = planfile.read(planfile_path) if planfile_path is not None else None
     desired = session.desired
@@ -255,8 +255,8 @@ class ApplyOutcome:
 
 def import_campaign(session: Session, key: str, campaign_id: str, *, lock_timeout: float = 0.0) -> str:
     """Adopt a live campaign into state under a manifest key; nothing is written live."""
+    from campaign_sync.core.normalize import content_hash, live_view
     from campaign_sync.kore import campaign_id_of
-    from campaign_sync.normalize import content_hash, live_view
     from campaign_sync.state import CampaignRecord
 
     desired = session.desired.campaigns.get(key)
@@ -357,7 +357,7 @@ def export(
     """
     import re
 
-    from campaign_sync import export as exporting
+    from campaign_sync.manifests import export as exporting
 
     pattern = re.compile(name_regex) if name_regex else None
     todo = config_placeholders(session.env)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field
 
-from campaign_sync.models.common import CampaignBase, DncList, Lower, Title, VoiceDialingStrategy
+from campaign_sync.manifests.models.common import CampaignBase, DncList, Lower, Title, VoiceDialingStrategy
 
 
 class VoiceBase(CampaignBase):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import click
 
-from campaign_sync.cli_support import current, global_options, refresh_option, report_requests, target_option
-from campaign_sync.cli_support import session as new_session
+from campaign_sync.cli.options import current, global_options, refresh_option, report_requests, target_option
+from campaign_sync.cli.options import session as new_session
 from campaign_sync.errors import CampaignSyncError, ExitCode
 
 FORMATS = ("text", "json", "markdown", "html", "junit")

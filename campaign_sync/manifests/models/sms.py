@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field
 
-from campaign_sync.models.common import CampaignBase, Lower, SmsDialingStrategy, Strict
+from campaign_sync.manifests.models.common import CampaignBase, Lower, SmsDialingStrategy, Strict
 
 
 class SmsMessage(Strict):

@@ -41,7 +41,7 @@ a state whose text contains any of the given values (and never repeats the value
 
 A crash at any point leaves ``<state>`` either old or new, never partial, and ``<state>.backup`` a
 loadable copy. ``load`` ignores temp files. Callers hold :meth:`StateStore.lock` (see
-``campaign_sync.lock``), :meth:`StateStore.load` under it, and keep saving the ``State`` each ``save``
+``campaign_sync.state.lock``), :meth:`StateStore.load` under it, and keep saving the ``State`` each ``save``
 returns.
 
 ``State`` and ``CampaignRecord`` (defined with the JSON parsing in ``stateformat.py``, re-exported
@@ -70,8 +70,7 @@ from pathlib import Path
 
 from campaign_sync import __version__
 from campaign_sync.errors import StateError
-from campaign_sync.lock import LockInfo, StateLock, pid_alive
-from campaign_sync.stateformat import (
+from campaign_sync.state.format import (
     FORMAT_VERSION,
     CampaignRecord,
     Invalid,
@@ -81,6 +80,7 @@ from campaign_sync.stateformat import (
     refuse_forbidden,
     serialize,
 )
+from campaign_sync.state.lock import LockInfo, StateLock, pid_alive
 
 __all__ = ["FORMAT_VERSION", "CampaignRecord", "LockInfo", "State", "StateStore"]
 
@@ -200,7 +200,7 @@ class StateStore:
             )
 
     def lock(self, operation: str = "apply", timeout: float = 0.0) -> AbstractContextManager[LockInfo]:
-        """``with store.lock("apply", timeout=30) as info:`` holds the state lock (``campaign_sync.lock``)."""
+        """``with store.lock("apply", timeout=30) as info:`` holds the state lock (``state.lock``)."""
         return self._lock.hold(operation, timeout)
 
     def lock_info(self) -> LockInfo | None:

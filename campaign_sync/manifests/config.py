@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from campaign_sync.errors import ConfigError, Issue, Location
-from campaign_sync.models import pydantic_issues
-from campaign_sync.yamlsafe import YamlProblem, load
+from campaign_sync.manifests.models import pydantic_issues
+from campaign_sync.manifests.yamlsafe import YamlProblem, load
 
 CONFIG_NAMES = ("campaign-sync.yaml", "campaign-sync.yml")
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"

@@ -28,8 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from campaign_sync.models import Campaign, minutes_of
-from campaign_sync.models.common import (
+from campaign_sync.manifests.models import Campaign, minutes_of
+from campaign_sync.manifests.models.common import (
     canonical_phone,
     canonical_priority,
     canonical_time,

@@ -24,18 +24,18 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
-from campaign_sync.compare import LiveCampaign
-from campaign_sync.diff import compare
+from campaign_sync.core.compare import LiveCampaign
+from campaign_sync.core.diff import compare
+from campaign_sync.core.normalize import FLOW_FIELD, FlowBook, content_hash, live_view, project
+from campaign_sync.core.plan import Action, Change, Plan, Policy, safety_problem
 from campaign_sync.errors import ApiError, ApplyFailed, ProtocolError, SafetyError, StalePlanError, StateError
-from campaign_sync.normalize import FLOW_FIELD, FlowBook, content_hash, live_view, project
-from campaign_sync.plan import Action, Change, Plan, Policy, safety_problem
 from campaign_sync.report.model import show
 
 if TYPE_CHECKING:
     from campaign_sync.kore import KoreClient
     from campaign_sync.state import State, StateStore
 
-log = logging.getLogger("campaign_sync.apply")
+log = logging.getLogger("campaign_sync.engine.writes")
 Progress = Callable[[str], None]
 CampaignType = Literal["sms", "voice"]
 

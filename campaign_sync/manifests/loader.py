@@ -19,8 +19,8 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from campaign_sync.errors import Issue, Location, ManifestError
-from campaign_sync.models import Campaign, parse_campaign
-from campaign_sync.yamlsafe import LineDict, YamlProblem, issue, load
+from campaign_sync.manifests.models import Campaign, parse_campaign
+from campaign_sync.manifests.yamlsafe import LineDict, YamlProblem, issue, load
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 TEMPLATE_VAR_PREFIX = "CAMPAIGN_SYNC_VAR_"

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from campaign_sync import __version__
-from campaign_sync.cli_support import (
+from campaign_sync.cli.options import (
     Options,
     current,
     environ,
@@ -27,7 +27,7 @@ from campaign_sync.cli_support import (
     report_requests,
     target_option,
 )
-from campaign_sync.cli_support import (
+from campaign_sync.cli.options import (
     session as new_session,
 )
 from campaign_sync.errors import CampaignSyncError, ExitCode, Interrupted
@@ -80,7 +80,7 @@ def schema() -> None:
     """Print the JSON Schema of a manifest file (for editor autocompletion)."""
     import json
 
-    from campaign_sync.models import manifest_schema
+    from campaign_sync.manifests.models import manifest_schema
 
     current().console.out(json.dumps(manifest_schema(), indent=2, sort_keys=True))
 
@@ -138,7 +138,7 @@ def apply(
     from pathlib import Path
 
     from campaign_sync import engine
-    from campaign_sync.apply import results_table
+    from campaign_sync.engine.writes import results_table
     from campaign_sync.errors import ApplyFailed, Interrupted
     from campaign_sync.report import render_plan
 
@@ -407,11 +407,11 @@ def main() -> None:
 
 
 # Commands defined in their own modules register here.
-from campaign_sync.commands.drift import drift  # noqa: E402
+from campaign_sync.cli.commands.drift import drift  # noqa: E402
 
 cli.add_command(drift)
-from campaign_sync.commands.export import export  # noqa: E402
-from campaign_sync.commands.init import init  # noqa: E402
+from campaign_sync.cli.commands.export import export  # noqa: E402
+from campaign_sync.cli.commands.init import init  # noqa: E402
 
 cli.add_command(export)
 cli.add_command(init)

@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from campaign_sync.config import Config, ResolvedEnvironment
+from campaign_sync.core.normalize import FlowBook
+from campaign_sync.core.plan import Policy
 from campaign_sync.errors import Issue, Location, ManifestError
-from campaign_sync.manifest import DesiredState, load_desired
-from campaign_sync.normalize import FlowBook
-from campaign_sync.plan import Policy
+from campaign_sync.manifests.config import Config, ResolvedEnvironment
+from campaign_sync.manifests.loader import DesiredState, load_desired
 
 if TYPE_CHECKING:
     from campaign_sync.kore import KoreClient

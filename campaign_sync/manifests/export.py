@@ -35,10 +35,10 @@ from typing import Any
 
 import yaml
 
-from campaign_sync.models import DAYS, minutes_of
-from campaign_sync.models.common import lower, title, upper
-from campaign_sync.normalize import FlowBook, decode_message, phone, time, timezone
-from campaign_sync.yamlsafe import YamlProblem, load
+from campaign_sync.core.normalize import FlowBook, decode_message, phone, time, timezone
+from campaign_sync.manifests.models import DAYS, minutes_of
+from campaign_sync.manifests.models.common import lower, title, upper
+from campaign_sync.manifests.yamlsafe import YamlProblem, load
 
 FLOW_PLACEHOLDER = "REPLACE-WITH-FLOW-NAME"
 QUEUE_PLACEHOLDER = "REPLACE-WITH-QUEUE-NAME"

@@ -17,16 +17,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from campaign_sync.bodies import create_body, put_body
-from campaign_sync.compare import LiveCampaign, compare_campaign
-from campaign_sync.diff import FieldChange, additions
-from campaign_sync.errors import CampaignSyncError
-from campaign_sync.models import Campaign
-from campaign_sync.normalize import (
+from campaign_sync.core.bodies import create_body, put_body
+from campaign_sync.core.compare import LiveCampaign, compare_campaign
+from campaign_sync.core.diff import FieldChange, additions
+from campaign_sync.core.normalize import (
     FlowBook,
     content_hash,
     desired_view,
 )
+from campaign_sync.errors import CampaignSyncError
+from campaign_sync.manifests.models import Campaign
 
 FORMAT_VERSION = 1
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from campaign_sync.cli_support import current, global_options, report_requests
-from campaign_sync.cli_support import session as new_session
+from campaign_sync.cli.options import current, global_options, report_requests
+from campaign_sync.cli.options import session as new_session
 
 if TYPE_CHECKING:
     from pathlib import Path

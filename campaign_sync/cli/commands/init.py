@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from campaign_sync.cli_support import current, global_options
+from campaign_sync.cli.options import current, global_options
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -73,7 +73,7 @@ def render(files: dict[str, bytes], env: str, host: str, version: str) -> dict[s
 
 
 def _check_host(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    from campaign_sync.config import check_base_url
+    from campaign_sync.manifests.config import check_base_url
 
     try:
         return check_base_url(value)

@@ -34,11 +34,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from campaign_sync.compare import LiveCampaign, compare_campaign
-from campaign_sync.diff import FieldChange, additions, compare
+from campaign_sync.core.compare import LiveCampaign, compare_campaign
+from campaign_sync.core.diff import FieldChange, additions, compare
+from campaign_sync.core.normalize import FlowBook, desired_view, project
+from campaign_sync.core.plan import DesiredCampaign, Record
 from campaign_sync.errors import CampaignSyncError
-from campaign_sync.normalize import FlowBook, desired_view, project
-from campaign_sync.plan import DesiredCampaign, Record
 
 FORMAT_VERSION = 1
 

@@ -14,8 +14,8 @@ import click
 
 if TYPE_CHECKING:
     from campaign_sync import engine
-    from campaign_sync.config import Config
-    from campaign_sync.console import Console
+    from campaign_sync.cli.console import Console
+    from campaign_sync.manifests.config import Config
     from campaign_sync.redact import Redactor
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,7 +45,7 @@ class Options:
     @property
     def console(self) -> Console:
         if self._console is None:
-            from campaign_sync.console import Console
+            from campaign_sync.cli.console import Console
 
             self._console = Console(
                 self.redactor,
@@ -57,7 +57,7 @@ class Options:
         return self._console
 
     def load_config(self) -> Config:
-        from campaign_sync.config import load_config
+        from campaign_sync.manifests.config import load_config
 
         return load_config(self.config)
 

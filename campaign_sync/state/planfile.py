@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from campaign_sync import __version__
-from campaign_sync.diff import FieldChange
+from campaign_sync.core.diff import FieldChange
+from campaign_sync.core.plan import Action, Change, Match, Plan, Summary
 from campaign_sync.errors import CampaignSyncError
 from campaign_sync.files import write_atomic
-from campaign_sync.plan import Action, Change, Match, Plan, Summary
 
 KIND = "campaign-sync plan"
 VERSION = 1

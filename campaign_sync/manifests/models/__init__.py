@@ -13,10 +13,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from campaign_sync.errors import Issue
-from campaign_sync.models.common import DAYS, KEY_PATTERN, CampaignBase, DayWindow, minutes_of
-from campaign_sync.models.sms import SmsAdvanced, SmsMessage, SmsSimple
-from campaign_sync.models.voice import VoiceAgentless, VoicePreview, VoiceProgressive
-from campaign_sync.yamlsafe import issue
+from campaign_sync.manifests.models.common import DAYS, KEY_PATTERN, CampaignBase, DayWindow, minutes_of
+from campaign_sync.manifests.models.sms import SmsAdvanced, SmsMessage, SmsSimple
+from campaign_sync.manifests.models.voice import VoiceAgentless, VoicePreview, VoiceProgressive
+from campaign_sync.manifests.yamlsafe import issue
 
 Campaign = SmsSimple | SmsAdvanced | VoiceAgentless | VoiceProgressive | VoicePreview
 

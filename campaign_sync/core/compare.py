@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from campaign_sync.diff import FieldChange, compare
+from campaign_sync.core.diff import FieldChange, compare
+from campaign_sync.core.normalize import FLOW_FIELD, FlowBook, LiveFacts, live_view, project
 from campaign_sync.errors import CampaignSyncError
-from campaign_sync.normalize import FLOW_FIELD, FlowBook, LiveFacts, live_view, project
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""What users write: campaign-sync.yaml, the manifests (safe YAML, templates), their models."""
