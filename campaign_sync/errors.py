@@ -8,6 +8,9 @@ Only ``cli.py`` turns these into exit codes; library code raises, never exits.
     ├── CredentialsError              a required environment variable is unset (named, never its value)
     ├── StateError                    state file corrupt, foreign lineage, older serial
     │   └── LockError                 another run holds the state lock (names the holder)
+    ├── PlanError                     the manifests and the state cannot make a plan (type change, --target)
+    ├── DriftError                    the drift check cannot run as asked (--target)
+    ├── OutputError                   a report file cannot be written
     ├── StalePlanError                a saved plan no longer matches live or the manifests
     ├── SafetyError                   too many changes, or deletes without --allow-delete
     ├── ApplyFailed                   some campaigns failed during apply (the rest were applied)
@@ -88,6 +91,18 @@ class StateError(CampaignSyncError):
 
 
 class LockError(StateError):
+    pass
+
+
+class PlanError(CampaignSyncError):
+    pass
+
+
+class DriftError(CampaignSyncError):
+    pass
+
+
+class OutputError(CampaignSyncError):
     pass
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from campaign_sync.errors import ConfigError
-from campaign_sync.manifests.config import check_base_url, find_config, load_config
+from campaign_sync.manifests.config import find_config, load_config
+from campaign_sync.urls import check_base_url
 from tests.conftest import CONFIG, Repo
 
 

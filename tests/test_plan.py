@@ -10,8 +10,8 @@ import pytest
 
 from campaign_sync.core.compare import LiveCampaign
 from campaign_sync.core.normalize import FlowBook, desired_view
-from campaign_sync.core.plan import Action, Plan, PlanError, Policy, build_plan, safety_problem
-from campaign_sync.errors import Location
+from campaign_sync.core.plan import Action, Plan, Policy, build_plan, safety_problem
+from campaign_sync.errors import Location, PlanError
 from campaign_sync.report import render_plan
 from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE
 from tests.test_normalize import FLOW_ID, FLOWS, SMS_ADVANCED_LIVE, SMS_SIMPLE_LIVE, campaign

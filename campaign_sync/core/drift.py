@@ -38,13 +38,9 @@ from campaign_sync.core.compare import LiveCampaign, compare_campaign
 from campaign_sync.core.diff import FieldChange, additions, compare
 from campaign_sync.core.normalize import FlowBook, desired_view, project
 from campaign_sync.core.plan import DesiredCampaign, Record
-from campaign_sync.errors import CampaignSyncError
+from campaign_sync.errors import DriftError
 
 FORMAT_VERSION = 1
-
-
-class DriftError(CampaignSyncError):
-    pass
 
 
 class Kind(StrEnum):

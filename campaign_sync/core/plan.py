@@ -25,7 +25,7 @@ from campaign_sync.core.normalize import (
     content_hash,
     desired_view,
 )
-from campaign_sync.errors import CampaignSyncError
+from campaign_sync.errors import PlanError
 from campaign_sync.manifests.models import Campaign
 
 FORMAT_VERSION = 1
@@ -43,10 +43,6 @@ class Action(StrEnum):
     @property
     def order(self) -> int:
         return {"create": 0, "update": 1, "delete": 2}[self.value]
-
-
-class PlanError(CampaignSyncError):
-    pass
 
 
 class DesiredCampaign(Protocol):

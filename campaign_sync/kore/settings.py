@@ -15,7 +15,7 @@ from typing import Protocol
 from urllib.parse import quote
 
 from campaign_sync.errors import ConfigError
-from campaign_sync.manifests.config import check_base_url
+from campaign_sync.urls import check_base_url
 
 _COUNTS = ("rate_limit", "parallelism", "max_attempts")
 _SECONDS = (

@@ -6,17 +6,16 @@ path are relative to it, and manifests may not escape it.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from campaign_sync.errors import ConfigError, Issue, Location
 from campaign_sync.manifests.models import pydantic_issues
 from campaign_sync.manifests.yamlsafe import YamlProblem, load
+from campaign_sync.urls import check_base_url
 
 CONFIG_NAMES = ("campaign-sync.yaml", "campaign-sync.yml")
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -32,30 +31,6 @@ class AuthSettings(_Strict):
     clientIdEnv: Annotated[str, Field(pattern=_ENV_NAME)] = "KORE_CLIENT_ID"
     clientSecretEnv: Annotated[str, Field(pattern=_ENV_NAME)] = "KORE_CLIENT_SECRET"
     tokenEnv: Annotated[str | None, Field(pattern=_ENV_NAME)] = None
-
-
-def is_loopback(hostname: str) -> bool:
-    name = hostname.strip("[]").lower()
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def check_base_url(url: str) -> str:
-    """https only; http only for loopback. Returns the URL without a trailing slash."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"https", "http"} or not parts.hostname:
-        raise ValueError(f"must be a URL like https://platform.kore.ai, got {url!r}")
-    if parts.username or parts.password:
-        raise ValueError("must not contain credentials")
-    if parts.query or parts.fragment or parts.path not in {"", "/"}:
-        raise ValueError("must be scheme://host[:port] only, without a path")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ValueError(f"must use https (http is allowed only for loopback hosts), got {url!r}")
-    return url.rstrip("/")
 
 
 class Environment(_Strict):

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from campaign_sync.core.compare import LiveCampaign
-from campaign_sync.core.drift import Drift, DriftError, Kind, build_drift
+from campaign_sync.core.drift import Drift, Kind, build_drift
 from campaign_sync.core.normalize import FlowBook, desired_view
+from campaign_sync.errors import DriftError
 from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE, VOICE_AGENTLESS, VOICE_PREVIEW
 from tests.test_normalize import (
     BASES,

@@ -12,13 +12,9 @@ import click
 
 from campaign_sync.cli.options import current, global_options, refresh_option, report_requests, target_option
 from campaign_sync.cli.options import session as new_session
-from campaign_sync.errors import CampaignSyncError, ExitCode
+from campaign_sync.errors import ExitCode, OutputError
 
 FORMATS = ("text", "json", "markdown", "html", "junit")
-
-
-class OutputError(CampaignSyncError):
-    pass
 
 
 @click.command()

@@ -73,7 +73,7 @@ def render(files: dict[str, bytes], env: str, host: str, version: str) -> dict[s
 
 
 def _check_host(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    from campaign_sync.manifests.config import check_base_url
+    from campaign_sync.urls import check_base_url
 
     try:
         return check_base_url(value)
