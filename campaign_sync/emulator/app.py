@@ -8,6 +8,7 @@ handler under the store lock. Every API request is journaled; control calls unde
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -23,7 +24,7 @@ from .clock import Clock
 from .control import ControlApi, apply_seed, load_seed_file
 from .faults import Fault, FaultBook, Journal, RateLimiter
 from .store import DEFAULT_ACCOUNT_ID, CampaignStore
-from .wire import MAX_BODY_BYTES, ApiError, ConnectionDropped, Request, Response, dumps, error_body
+from .wire import JSON_TYPE, MAX_BODY_BYTES, ApiError, ConnectionDropped, Request, Response, dumps, error_body
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,10 @@ class EmulatorApp:
             response = _fault_response(fault, status)
         elif fault is not None and fault.malformed:
             response = Response(200, MALFORMED_BODY, [("Content-Type", "text/html; charset=utf-8")])
+        elif fault is not None and fault.nestedBody:
+            response = Response(200, nested_json(fault.nestedBody), [("Content-Type", JSON_TYPE)])
+        elif fault is not None and fault.endlessPaging:
+            response = self._endless_page(request)
         else:
             response = self._process(request)
         dropped = fault is not None and fault.dropAfterApply
@@ -159,6 +164,31 @@ class EmulatorApp:
                 return self.api.handlers[op](Call(request, params, version, account))
         except ApiError as exc:
             return exc.response()
+
+    def _endless_page(self, request: Request) -> Response:
+        """A list call answered with the first page whatever it asked for, and ``hasMore: true``.
+
+        Other calls are processed normally. ``skip`` echoes what was asked, as a server that
+        ignores paging would: a client trusting ``hasMore`` never stops.
+        """
+        found = route(request.method, request.path)
+        if found is None or found[0] != "list":
+            return self._process(request)
+        try:
+            asked = request.json_object()
+        except ApiError as exc:
+            return exc.response()
+        first = {k: v for k, v in asked.items() if k not in ("skip", "page")}
+        response = self._process(dataclasses.replace(request, raw_body=json.dumps(first).encode("utf-8")))
+        data = response.payload.get("data") if isinstance(response.payload, dict) else None
+        if response.status != 200 or not isinstance(data, dict):
+            return response
+        data["hasMore"] = True
+        skip = asked.get("skip")
+        if isinstance(skip, int) and not isinstance(skip, bool):
+            data["skip"] = skip
+        extra = [h for h in response.headers if h[0].lower() != "content-type"]
+        return Response.json(200, response.payload, headers=extra)
 
     def _record(
         self, request: Request, arrived: float, status: int | None, fault: Fault | None, *, dropped: bool
@@ -263,6 +293,11 @@ def _fault_response(fault: Fault, status: int) -> Response:
             error_body(status, RATE_LIMIT_MESSAGE) if status == 429 else ApiError(status).response().payload
         )
     return Response.json(status, body, headers=headers)
+
+
+def nested_json(depth: int) -> bytes:
+    """A valid JSON success envelope whose ``data`` is ``depth`` nested arrays (built flat, no recursion)."""
+    return b'{"status":"success","message":"deep","data":' + b"[" * depth + b"]" * depth + b"}"
 
 
 def _headers(response: Response) -> list[tuple[str, str]]:
