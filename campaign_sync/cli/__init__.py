@@ -282,71 +282,6 @@ def force_unlock() -> None:
     opts.console.out("Lock removed.")
 
 
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback).")
-@click.option(
-    "--port",
-    default=8787,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port (0 picks a free one).",
-)
-@click.option(
-    "--data",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Persist campaigns to this JSON file across restarts.",
-)
-@click.option(
-    "--seed",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="YAML or JSON file with flows, contactLists, dncLists and campaigns to preload.",
-)
-@click.option(
-    "--rate-limit",
-    type=click.IntRange(0),
-    default=60,
-    show_default=True,
-    help="Requests per minute per account (0 = off).",
-)
-@click.option(
-    "--client-id", default=None, help="Client id tokens must carry (default: $KORE_CLIENT_ID or built-in)."
-)
-@click.option(
-    "--client-secret",
-    default=None,
-    help="Secret tokens must be signed with (default: $KORE_CLIENT_SECRET or built-in).",
-)
-@global_options
-def emulator(
-    host: str,
-    port: int,
-    data: str | None,
-    seed: str | None,
-    rate_limit: int,
-    client_id: str | None,
-    client_secret: str | None,
-) -> None:
-    """Run the local Kore.ai campaign API emulator (for demos, tests and CI dry runs)."""
-    from campaign_sync.emulator.server import serve
-
-    console = current().console
-    try:
-        serve(
-            host=host,
-            port=port,
-            data=data,
-            seed=seed,
-            rate_limit=rate_limit,
-            client_id=client_id,
-            client_secret=client_secret,
-            echo=console.out,
-        )
-    except (ValueError, OSError) as exc:  # a short secret, a port in use, a non-loopback host
-        raise CampaignSyncError(f"the emulator cannot start: {exc}") from None
-
-
 def _failed_summary(failed: int, total: int) -> str:
     if failed == total:
         head = "the change failed" if total == 1 else f"all {total} changes failed"
@@ -410,8 +345,10 @@ def main() -> None:
 from campaign_sync.cli.commands.drift import drift  # noqa: E402
 
 cli.add_command(drift)
+from campaign_sync.cli.commands.emulator import emulator  # noqa: E402
 from campaign_sync.cli.commands.export import export  # noqa: E402
 from campaign_sync.cli.commands.init import init  # noqa: E402
 
+cli.add_command(emulator)
 cli.add_command(export)
 cli.add_command(init)

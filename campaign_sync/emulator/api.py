@@ -168,7 +168,9 @@ class CampaignApi:
     def create(self, call: Call) -> Response:
         query_type = _query_type(call)
         body = call.request.json_object()
-        doc = build_campaign(body, registries=self.store.registries, version=call.version, query_type=query_type)
+        doc = build_campaign(
+            body, registries=self.store.registries, version=call.version, query_type=query_type
+        )
         self._normalize(doc)
         kind, name = doc["campaignType"], doc["name"]
         if self.store.name_taken(call.account, kind, name):

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 from .api import Call, CampaignApi, route
 from .auth import Authenticator, fingerprint, peek_claims
 from .clock import Clock
-from .control import ControlApi, apply_seed, load_seed_file
+from .control import ControlApi, SeedError, apply_seed, load_seed_file
 from .faults import Fault, FaultBook, Journal, RateLimiter
 from .store import DEFAULT_ACCOUNT_ID, CampaignStore
 from .wire import JSON_TYPE, MAX_BODY_BYTES, ApiError, ConnectionDropped, Request, Response, dumps, error_body
@@ -70,9 +70,14 @@ class EmulatorApp:
         seed: str | os.PathLike[str] | dict[str, Any] | None = None,
         preparing_seconds: float = 1.0,
         retry_after: bool = False,
+        account_id: str = DEFAULT_ACCOUNT_ID,
     ) -> None:
         if len(client_secret.encode("utf-8")) < 32:
             raise ValueError("the emulator's client secret must be at least 32 bytes (HS256 key length)")
+        if not account_id:
+            raise ValueError("the emulator's default account id must not be empty")
+        #: Where seeded campaigns go when neither they nor their seed name an ``accountId``.
+        self.default_account = account_id
         self.clock = Clock()
         self.store = CampaignStore(self.clock, data_path=data_path)
         self.auth = Authenticator(client_id, client_secret, self.clock)
@@ -91,7 +96,11 @@ class EmulatorApp:
         if seed is not None and not self.store.loaded_from_disk:
             payload = seed if isinstance(seed, dict) else load_seed_file(seed)
             with self.store.lock:
-                apply_seed(self, payload, DEFAULT_ACCOUNT_ID)
+                try:
+                    apply_seed(self, payload, account_id)
+                except ApiError as exc:
+                    where = "the seed" if isinstance(seed, dict) else str(seed)
+                    raise SeedError(f"{where}: " + "; ".join(exc.messages)) from None
 
     @property
     def client_id(self) -> str:
@@ -228,8 +237,13 @@ def create_app(
     seed: str | os.PathLike[str] | dict[str, Any] | None = None,
     preparing_seconds: float = 1.0,
     retry_after: bool = False,
+    account_id: str = DEFAULT_ACCOUNT_ID,
 ) -> EmulatorApp:
-    """A new emulator. ``seed`` is a YAML/JSON file path (or the parsed mapping) in the seed shape."""
+    """A new emulator. ``seed`` is a YAML/JSON file path (or the parsed mapping) in the seed shape.
+
+    ``account_id`` is the default account: seeded campaigns that name no ``accountId`` go there.
+    A seed the emulator cannot apply raises ``SeedError`` (a ``ValueError``) naming the file.
+    """
     return EmulatorApp(
         client_id=client_id,
         client_secret=client_secret,
@@ -239,6 +253,7 @@ def create_app(
         seed=seed,
         preparing_seconds=preparing_seconds,
         retry_after=retry_after,
+        account_id=account_id,
     )
 
 
@@ -338,6 +353,7 @@ __all__ = [
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
     "EmulatorApp",
+    "SeedError",
     "Settings",
     "create_app",
     "dumps",
