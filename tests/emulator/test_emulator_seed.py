@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_support import ACCOUNT, OTHER_ACCOUNT, Kore, errors, sms_advanced, voice_agentless
+from emulator_support import ACCOUNT, OTHER_ACCOUNT, STREAM, Kore, errors, sms_advanced, voice_agentless
 
 from campaign_sync.emulator import DEFAULT_ACCOUNT_ID, SeedError, create_app
 from tests.e2e.harness import command
@@ -135,14 +135,16 @@ environments:
 ENV = """\
   {name}:
     host: http://127.0.0.1:8787
-    streamId: st-0603182c-7ffb-53c3-b307-47ca14b90001
+    streamId: {stream}
     accountId: {account}
 """
 
 
 def _repo(root: Path, **accounts: str) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    envs = "".join(ENV.format(name=name, account=account) for name, account in accounts.items())
+    envs = "".join(
+        ENV.format(name=name, account=account, stream=STREAM) for name, account in accounts.items()
+    )
     (root / "campaign-sync.yaml").write_text(CONFIG.format(envs=envs.rstrip("\n")))
     return root
 
