@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from campaign_sync.core.compare import LiveCampaign
 from campaign_sync.core.diff import FieldChange
 from campaign_sync.core.normalize import content_hash
-from campaign_sync.core.plan import Change, Plan
+from campaign_sync.core.plan import Action, Change, Plan, plan_digest
 from campaign_sync.errors import StalePlanError
 from campaign_sync.report.model import show
 from campaign_sync.sanitize import escape
@@ -60,8 +60,28 @@ def check_header(
         )
 
 
+def _file_digest(saved: SavedPlan) -> str | None:
+    """The digest of the changes the file shows (None when they are not even valid changes)."""
+    try:
+        changes = [
+            Change(c.key, Action(c.action), c.campaign_type, "", campaign_id=c.campaign_id, fields=c.fields)
+            for c in saved.changes
+        ]
+    except ValueError:
+        return None
+    return plan_digest(saved.environment, changes)
+
+
 def check_saved(saved: SavedPlan, plan: Plan, live: Iterable[LiveCampaign]) -> None:
-    """Refuse unless the recomputed plan is the saved one and nothing it touches moved live."""
+    """Refuse unless the recomputed plan is the saved one and nothing it touches moved live.
+
+    The file's changes must match its own digest too: a file edited to show other changes than
+    the ones reviewed is refused even though apply would only ever write the recomputed plan.
+    """
+    if _file_digest(saved) != saved.digest:
+        moved = explain(saved.changes, plan)
+        moved.append(f"{saved.path} was edited: the changes it shows do not have its digest {saved.digest}")
+        raise _stale(moved)
     if plan.digest != saved.digest:
         moved = explain(saved.changes, plan) or [
             "the plan differs from the saved one in a way the file does not show (was it edited?)"
