@@ -72,6 +72,8 @@ def validate() -> None:
     opts.console.out(summary.line())
     for issue in summary.todo:
         opts.console.err(f"warning: {issue}; fill it in before `campaign-sync plan`")
+    for issue in summary.warnings:
+        opts.console.err(f"warning: {issue}")
 
 
 @cli.command()

@@ -15,6 +15,7 @@ from typing import Any
 
 from campaign_sync.errors import Issue, Location, ManifestError
 from campaign_sync.manifests.models import Campaign, parse_campaign
+from campaign_sync.manifests.names import name_errors, name_warnings, skeleton
 from campaign_sync.manifests.templates import (
     TEMPLATE_VAR_PREFIX,
     Limits,
@@ -47,6 +48,7 @@ class DesiredState:
     campaigns: dict[str, ManifestCampaign]
     files: tuple[str, ...]
     digest: str
+    warnings: tuple[Issue, ...] = ()
 
 
 def is_manifest(name: str) -> bool:
@@ -88,8 +90,10 @@ def discover(root: Path, entries: Iterable[str]) -> tuple[list[Path], list[Issue
     return sorted(found, key=lambda p: p.relative_to(root).as_posix()), issues
 
 
-def parse_file(rel: str, text: str | bytes) -> tuple[list[ManifestCampaign], list[Issue]]:
-    """Parse and validate one (rendered) manifest file."""
+def parse_file(
+    rel: str, text: str | bytes, warnings: list[Issue] | None = None
+) -> tuple[list[ManifestCampaign], list[Issue]]:
+    """Parse and validate one (rendered) manifest file; look-alike names go to ``warnings``."""
     try:
         data = load(text, rel)
     except YamlProblem as exc:
@@ -118,7 +122,29 @@ def parse_file(rel: str, text: str | bytes) -> tuple[list[ManifestCampaign], lis
         else:
             line = getattr(item, "line", 0)
             found.append(ManifestCampaign(result, Location(rel, line)))
+            where = ("campaigns", index, "name")
+            issues.extend(issue(rel, data, where, problem) for problem in name_errors(result.name))
+            if warnings is not None:
+                warnings.extend(issue(rel, data, where, problem) for problem in name_warnings(result.name))
     return found, issues
+
+
+def lookalikes(campaigns: list[ManifestCampaign]) -> list[Issue]:
+    """Warnings for names of one type that differ yet look the same (compatibility forms, case)."""
+    first: dict[tuple[str, str], ManifestCampaign] = {}
+    found: list[Issue] = []
+    for item in campaigns:
+        name = item.campaign.name
+        other = first.setdefault((item.campaign.campaignType, skeleton(name)), item)
+        if other.campaign.name.lower() != name.lower():
+            found.append(
+                Issue(
+                    item.location,
+                    "name",
+                    f"{name!r} looks like {other.campaign.name!r} of {other.key!r} at {other.location}",
+                )
+            )
+    return found
 
 
 def cross_check(campaigns: list[ManifestCampaign]) -> list[Issue]:
@@ -162,6 +188,7 @@ def load_desired(
     env = template_environment(root, limits)
     context = template_context(variables, cli_vars, environ, environment)
     campaigns: list[ManifestCampaign] = []
+    warnings: list[Issue] = []
     digest = hashlib.sha256()
     shown: list[str] = []
     for path in files:
@@ -187,7 +214,7 @@ def load_desired(
             text = rendered
         body = text.encode("utf-8") if isinstance(text, str) else text
         digest.update(rel.encode() + b"\0" + hashlib.sha256(body).digest())
-        found, problems = parse_file(rel, text)
+        found, problems = parse_file(rel, text, warnings)
         campaigns.extend(found)
         issues.extend(problems)
     issues.extend(cross_check(campaigns))
@@ -197,4 +224,5 @@ def load_desired(
         campaigns={c.key: c for c in sorted(campaigns, key=lambda c: c.key)},
         files=tuple(shown),
         digest="sha256:" + digest.hexdigest(),
+        warnings=tuple(sorted({*warnings, *lookalikes(campaigns)})),
     )
