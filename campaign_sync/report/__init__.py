@@ -8,22 +8,22 @@ of their own beyond layout. ``html`` and ``junit`` are imported on use (Jinja2, 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from campaign_sync.core.drift import Drift, DriftEntry, DriftField, Facet, Kind
 from campaign_sync.core.plan import Action, Plan
 from campaign_sync.report import markdown, text
-from campaign_sync.report.model import Listing, Report, Row, Section, rows_of, show
+from campaign_sync.report.model import Listing, Report, Row, Section, rows_of, safe, show
+from campaign_sync.sanitize import dumps_json, for_terminal
 
 PLAN_FORMATS = ("text", "json", "markdown")
 DRIFT_FORMATS = ("text", "json", "markdown", "html", "junit")
 
 
 def dumps(data: Any) -> str:
-    """Deterministic JSON: identical input gives byte-identical output."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """Deterministic JSON: identical input gives byte-identical output; no raw control characters."""
+    return dumps_json(data)
 
 
 def plan_report(plan: Plan) -> Report:
@@ -68,16 +68,18 @@ def plan_report(plan: Plan) -> Report:
         empty_message="No changes. Live campaigns match the manifests.",
         before_label="live (before)",
         after_label="manifest (after)",
+        digest=plan.digest,
     )
 
 
 def render_plan(plan: Plan, fmt: str, style: Callable[..., str] | None = None) -> str:
+    """One format of a plan; every value in it escaped (``sanitize``), the digest in each."""
     if fmt == "json":
         return dumps(plan.to_json())
-    report = plan_report(plan)
+    report = safe(plan_report(plan))
     if fmt == "markdown":
-        return markdown.render(report)
-    return text.render(report, style)
+        return for_terminal(markdown.render(report))
+    return for_terminal(text.render(report, style))
 
 
 def _row_note(facet: Facet, f: DriftField) -> str:
@@ -186,19 +188,19 @@ def render_drift(drift: Drift, fmt: str, style: Callable[..., str] | None = None
     """One format of a drift result; the text is deterministic bar the run's time it shows."""
     if fmt == "json":
         return dumps(drift.to_json())
-    report = drift_report(drift)
+    report = safe(drift_report(drift))
     if fmt == "markdown":
-        return markdown.render(report)
+        return for_terminal(markdown.render(report))
     if fmt == "html":
         from campaign_sync.report import html
 
-        return html.render(report)
+        return for_terminal(html.render(report))
     if fmt == "junit":
         from campaign_sync.report import junit
 
-        return junit.render(report, suite=f"campaign-sync drift ({drift.environment})")
+        return for_terminal(junit.render(report, suite=f"campaign-sync drift ({report.environment})"))
     if fmt == "text":
-        return text.render(report, style)
+        return for_terminal(text.render(report, style))
     raise ValueError(f"unknown drift report format {fmt!r}; choose one of {', '.join(DRIFT_FORMATS)}")
 
 

@@ -176,11 +176,11 @@ def test_junit_maps_one_testcase_per_managed_campaign() -> None:
     assert props["generatedAt"] == NOW
 
 
-def test_junit_replaces_characters_xml_cannot_hold() -> None:
+def test_junit_shows_characters_xml_cannot_hold_escaped() -> None:
     entry = DriftEntry.of("k", Kind.MISSING, "sms", "N", "cd-1", location="manifests/bad\x00\x1b.yaml:2")
     out = render_drift(Drift("prod", (entry,), (Managed("k", "sms", "N", "cd-1"),), ()), "junit")
     root = ET.fromstring(out.encode())  # noqa: S314 - would raise on a raw control character
-    assert "manifests/bad\ufffd\ufffd.yaml:2" in (root.findtext("testsuite/testcase/failure") or "")
+    assert "manifests/bad\\u0000\\u001b.yaml:2" in (root.findtext("testsuite/testcase/failure") or "")
 
 
 def test_text_names_the_kind_and_the_columns() -> None:

@@ -103,7 +103,7 @@ def init(directory: str, host: str, force: bool) -> None:
 
     from campaign_sync import __version__
     from campaign_sync.errors import CampaignSyncError
-    from campaign_sync.files import write_atomic
+    from campaign_sync.files import SHARED, write_atomic
 
     opts = current()
     console = opts.console
@@ -121,7 +121,7 @@ def init(directory: str, host: str, force: bool) -> None:
             f"{root} (nothing was written): {', '.join(existing)}. Pass --force to overwrite them."
         )
     for rel, data in planned.items():
-        write_atomic(root / rel, data, make_parents=True)
+        write_atomic(root / rel, data, SHARED, make_parents=True)
     console.out(f"Wrote a campaign-sync repository in {root}:")
     console.out("\n".join(f"  {rel}" for rel in planned))
     console.out(_next_steps(root, env_name))
