@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,24 @@ def make_repo(tmp_path: Path) -> Callable[[str], Repo]:
         return r
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _restore_loggers() -> Iterator[None]:
+    """A command run in-process (CliRunner) sets up its own log handlers; undo that after each test.
+
+    ``Console.setup_logging`` stops the package's loggers from propagating, which would hide their
+    records from ``caplog`` in every later test of the same worker.
+    """
+    names = ("campaign_sync", "httpx", "httpcore", "filelock")
+    saved = {
+        name: (list(logger.handlers), logger.level, logger.propagate)
+        for name in names
+        for logger in [logging.getLogger(name)]
+    }
+    yield
+    for name, (handlers, level, propagate) in saved.items():
+        logger = logging.getLogger(name)
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
