@@ -42,7 +42,9 @@ class GitHub:
     # --- what tests set up and read ---
 
     def pull_request(self) -> int:
-        return self._add_issue({"title": "A pull request", "body": "", "pull_request": {}, "user": {"login": "dev"}})
+        return self._add_issue(
+            {"title": "A pull request", "body": "", "pull_request": {}, "user": {"login": "dev"}}
+        )
 
     def human_comment(self, number: int, body: str) -> dict[str, Any]:
         return self._add_comment(number, body, {"login": "someone", "type": "User"})
@@ -120,7 +122,9 @@ class GitHub:
             return self._send(handler, 404, {"message": "Not Found"})
         rest = [p for p in parts.path.removeprefix(prefix).split("/") if p]
         if isinstance(body, dict) and len(str(body.get("body", ""))) > LIMIT:
-            return self._send(handler, 422, {"message": "Validation Failed: body is too long (maximum is 65536 characters)"})
+            return self._send(
+                handler, 422, {"message": "Validation Failed: body is too long (maximum is 65536 characters)"}
+            )
         query = parse_qs(parts.query)
         if method == "GET" and rest == []:
             state = query.get("state", ["open"])[0]
@@ -150,7 +154,11 @@ class GitHub:
         return self._send(handler, 404, {"message": "Not Found"})
 
     def _page(
-        self, handler: BaseHTTPRequestHandler, path: str, query: dict[str, list[str]], items: list[dict[str, Any]]
+        self,
+        handler: BaseHTTPRequestHandler,
+        path: str,
+        query: dict[str, list[str]],
+        items: list[dict[str, Any]],
     ) -> None:
         size = min(int(query.get("per_page", ["30"])[0]), self.page_size)
         page = int(query.get("page", ["1"])[0])

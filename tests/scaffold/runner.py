@@ -151,7 +151,9 @@ class Job:
         assert len(found) == 1, f"no single step named {name!r}"
         spec = found[0]
         declared = set(spec.get("env") or {})
-        assert set(env) == declared, f"step {name!r} declares env {sorted(declared)}, the test gave {sorted(env)}"
+        assert set(env) == declared, (
+            f"step {name!r} declares env {sorted(declared)}, the test gave {sorted(env)}"
+        )
         self.steps_run += 1
         outputs = self.temp / f"output{self.steps_run}"
         summary = self.temp / f"summary{self.steps_run}"

@@ -51,7 +51,9 @@ def restore(job: Job) -> StepResult:
 
 def save(job: Job, restored: StepResult) -> StepResult:
     assert restored.outputs["backend"] == "file"
-    return job.step(SAVE, GITHUB_TOKEN=TOKEN, STATE_PATH=restored.outputs["path"], RESTORED=restored.outputs["blob"])
+    return job.step(
+        SAVE, GITHUB_TOKEN=TOKEN, STATE_PATH=restored.outputs["path"], RESTORED=restored.outputs["blob"]
+    )
 
 
 def apply_run(remote: Remote, env: str, write: dict[str, str] | None) -> tuple[Job, StepResult]:
@@ -77,7 +79,10 @@ def test_the_first_apply_starts_the_state_branch_with_the_state_files_only(remot
     )
 
     assert saved.code == 0, saved.both
-    assert remote.state_files() == {"prod.state.json": state(1).strip(), "prod.state.json.backup": state(0).strip()}
+    assert remote.state_files() == {
+        "prod.state.json": state(1).strip(),
+        "prod.state.json.backup": state(0).strip(),
+    }
     parents = remote.git("rev-list", "--parents", "-n1", BRANCH, cwd=remote.bare).split()
     assert len(parents) == 1, "an orphan branch: none of main's files or history"
     assert "prod" in remote.git("log", "-1", "--format=%s", BRANCH, cwd=remote.bare)
@@ -139,7 +144,10 @@ def test_two_environments_save_side_by_side_on_one_branch_each_to_its_own_file(r
     saved = save(staging, staging_restored)  # restored before prod saved: still fine, not its file
 
     assert saved.code == 0, saved.both
-    assert remote.state_files() == {"prod.state.json": state(1).strip(), "staging.state.json": state(7).strip()}
+    assert remote.state_files() == {
+        "prod.state.json": state(1).strip(),
+        "staging.state.json": state(7).strip(),
+    }
     again = Job(remote, APPLY, "apply", environment="staging")
     restore(again)
     assert (again.work / "states" / "staging.json").read_text() == state(7)
@@ -149,7 +157,9 @@ def test_two_environments_save_side_by_side_on_one_branch_each_to_its_own_file(r
 def test_a_refused_push_is_tried_again_on_top_of_the_new_tip(remote: Remote) -> None:
     hook = remote.bare / "hooks" / "pre-receive"
     marker = remote.root / "refused-once"
-    hook.write_text(f'#!/bin/sh\nif [ ! -e "{marker}" ]; then touch "{marker}"; echo refused >&2; exit 1; fi\n')
+    hook.write_text(
+        f'#!/bin/sh\nif [ ! -e "{marker}" ]; then touch "{marker}"; echo refused >&2; exit 1; fi\n'
+    )
     hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
 
     _job, saved = apply_run(remote, "prod", {"": state(1)})
@@ -167,7 +177,9 @@ def test_without_any_state_file_nothing_is_saved(remote: Remote) -> None:
 
 
 @pytest.mark.parametrize(("workflow", "job_id"), [(PLAN, "plan"), (DRIFT, "drift")])
-def test_plan_and_drift_read_the_state_and_start_without_one(remote: Remote, workflow: str, job_id: str) -> None:
+def test_plan_and_drift_read_the_state_and_start_without_one(
+    remote: Remote, workflow: str, job_id: str
+) -> None:
     empty = Job(remote, workflow, job_id, environment="prod")
     restore(empty)
     assert not (empty.work / ".campaign-sync" / "prod.state.json").exists()
