@@ -74,7 +74,7 @@ def test_the_restore_step_is_the_same_script_in_every_job() -> None:
 
 
 def test_the_first_apply_starts_the_state_branch_with_the_state_files_only(remote: Remote) -> None:
-    job, saved = apply_run(
+    _job, saved = apply_run(
         remote, "prod", {"": state(1), ".backup": state(0), ".lock": "", ".lock.info": "{}"}
     )
 

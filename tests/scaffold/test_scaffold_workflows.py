@@ -305,7 +305,8 @@ def test_plan_runs_on_pull_request_only_skips_forks_and_comments_once_per_enviro
     assert comment["if"] == "${{ !cancelled() }}"
     script = comment["run"]
     assert 'marker = f"<!-- campaign-sync-plan:{env} -->"' in script
-    assert "slice" not in script and "[:6" not in script, "the workflow never cuts the product's text"
+    assert "slice" not in script, "the workflow never cuts the product's text"
+    assert "[:6" not in script
 
 
 def test_apply_plans_then_applies_the_shown_digest_in_the_protected_environment() -> None:

@@ -150,9 +150,9 @@ def checkout_problems(workflow: dict[str, Any], _text: str) -> list[str]:
     """``actions/checkout`` must not leave the job token in ``.git/config`` for later steps."""
     problems = []
     for job_id, step in steps(workflow):
-        if str(step.get("uses", "")).startswith("actions/checkout@"):
-            if (step.get("with") or {}).get("persist-credentials") is not False:
-                problems.append(f"job {job_id}: checkout without persist-credentials: false")
+        checkout = str(step.get("uses", "")).startswith("actions/checkout@")
+        if checkout and (step.get("with") or {}).get("persist-credentials") is not False:
+            problems.append(f"job {job_id}: checkout without persist-credentials: false")
     return problems
 
 
