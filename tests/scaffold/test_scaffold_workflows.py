@@ -353,10 +353,8 @@ def test_drift_runs_nightly_reads_once_and_keeps_one_issue_per_environment() -> 
     assert upload["if"] == "${{ always() }}"
     assert upload["with"]["path"] == "drift-report/"
     issue = step_named(workflow, "Open, update or close the drift issue")
-    assert (
-        "steps.drift.outputs.status == '0'" in issue["if"]
-        and "steps.drift.outputs.status == '2'" in issue["if"]
-    )
+    assert "steps.drift.outputs.status == '0'" in issue["if"]
+    assert "steps.drift.outputs.status == '2'" in issue["if"]
 
 
 def test_the_templates_are_the_files_init_ships() -> None:
