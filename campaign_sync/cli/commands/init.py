@@ -157,8 +157,11 @@ def _next_steps(root: Path, env_name: str) -> str:
             f"  2. {where}campaign-sync validate",
             "  3. Set KORE_CLIENT_ID and KORE_CLIENT_SECRET in your shell, then bring in the live campaigns:",
             "     campaign-sync export --output-dir manifests",
-            "  4. On GitHub: add the secrets KORE_CLIENT_ID and KORE_CLIENT_SECRET, and an environment",
-            "     `production` with required reviewers (README.md explains the workflows and the state).",
+            "  4. Commit everything, requirements-ci.txt included (and the wheel or source file it names):",
+            "     the workflows install campaign-sync from it, pinned and hash-checked.",
+            f"  5. On GitHub, create the Environments `{env_name}-plan` (plan, drift) and `{env_name}`",
+            "     (apply: required reviewers, branch main only), each with the secrets KORE_CLIENT_ID",
+            "     and KORE_CLIENT_SECRET (README.md explains the workflows and the state).",
             f"The state of environment {env_name} is kept on the campaign-sync-state branch by the apply "
             "workflow.",
         ]
