@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from campaign_sync.cli import cli
 from tests.conftest import Repo
+from tests.scaffold import pending
 
 TWO = """\
 version: 1
@@ -101,3 +102,24 @@ def test_an_invalid_config_is_an_error_with_its_line_and_nothing_on_stdout(
     assert out == ""
     assert "campaign-sync.yaml:" in err
     assert "colour" in err
+
+
+@pending.postgres_backend
+def test_details_of_a_postgres_backend_name_the_dsn_variable_never_a_dsn(
+    make_repo: Callable[[str], Repo],
+) -> None:
+    repo = make_repo(
+        TWO.replace("    state: states/prod.json", "    state: {backend: postgres, dsnEnv: PROD_PG_DSN}")
+    )
+
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(repo.root / "campaign-sync.yaml"), "environments", "--format", "json", "--details"],
+        env={"PROD_PG_DSN": "postgresql://u:hunter2@db.example.com/cs"},
+    )
+
+    assert result.exit_code == 0, result.output
+    prod = json.loads(result.stdout)[0]
+    assert prod["state"]["backend"] == "postgres"
+    assert prod["state"]["dsnEnv"] == "PROD_PG_DSN"
+    assert "hunter2" not in result.stdout

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.scaffold import pending
 from tests.scaffold.runner import BRANCH, TOKEN, Job, Remote, StepResult, steps_named
 from tests.scaffold.workflows import WORKFLOW_NAMES
 
@@ -221,3 +222,24 @@ def test_the_save_runs_after_a_failed_apply_but_only_for_the_file_backend() -> N
     assert save_step["if"] == (
         "${{ always() && steps.restore.outcome == 'success' && steps.restore.outputs.backend == 'file' }}"
     )
+
+
+@pending.postgres_backend
+def test_an_environment_kept_in_postgres_never_touches_the_state_branch(tmp_path: Path) -> None:
+    remote = Remote(
+        tmp_path,
+        {
+            "campaign-sync.yaml": CONFIG
+            + "  pg:\n    host: http://127.0.0.1:9\n    streamId: st-pg\n    accountId: acct-pg\n"
+            "    state: {backend: postgres, dsnEnv: CAMPAIGN_SYNC_PG_DSN}\n"
+        },
+    )
+    job = Job(remote, APPLY, "apply", environment="pg")
+    remote.git("remote", "set-url", "origin", (remote.root / "nowhere.git").as_uri(), cwd=job.work)
+
+    result = job.step(RESTORE, GITHUB_TOKEN=TOKEN)
+
+    assert result.code == 0, result.both
+    assert result.outputs["backend"] == "postgres"
+    assert "no state branch" in result.out
+    assert "::add-mask::" not in result.out, "no token handed to git: git is not used"

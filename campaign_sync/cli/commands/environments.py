@@ -57,13 +57,11 @@ def describe(config: Config, name: str) -> dict[str, Any]:
 
 
 def state_of(resolved: ResolvedEnvironment) -> dict[str, Any]:
-    """Where an environment's state is kept: ``{"backend": "file", "path": ...}`` or a backend's
-    own settings (names of environment variables only, never their values)."""
-    spec = resolved.spec.state
-    backend = getattr(spec, "backend", None)
-    if backend is not None and backend != "file":
-        settings = spec.model_dump(exclude_none=True)  # type: ignore[union-attr]
-        return {"backend": str(backend), **{k: v for k, v in settings.items() if k != "backend"}}
+    """Where an environment's state is kept: ``{"backend": "file", "path": ...}``, or a backend's
+    settings (the name of the variable holding a DSN, never the DSN)."""
+    backend = getattr(resolved, "state_backend", None)  # the backend seam, where the config has one
+    if backend is not None and backend.backend != "file":
+        return {"backend": str(backend.backend), "dsnEnv": backend.dsn_env, "schema": backend.schema}
     return {"backend": "file", "path": _relative(resolved.state_path, resolved.config.root)}
 
 
