@@ -100,6 +100,16 @@ def restored(job: Job, *, validate: bool = True) -> StepResult:
     return result
 
 
+@pytest.mark.parametrize("workflow", WORKFLOW_NAMES)
+def test_a_two_environment_repository_makes_a_two_entry_matrix_in_every_workflow(
+    tmp_path: Path, emulator: Emulator, workflow: str
+) -> None:
+    remote = Remote(tmp_path, base_files(emulator, "prod", "staging"))
+
+    assert environments(remote, workflow) == ["prod", "staging"]
+    assert emulator.journal() == [], "listing the environments reads only the config"
+
+
 # --- pull request: one comment per environment ------------------------------------------------------
 
 
@@ -278,6 +288,7 @@ def test_merge_applies_exactly_the_digest_of_the_plan_shown_after_approval(
     assert [(w["method"], w["path"].rsplit("/", 1)[-1].split("?")[0]) for w in writes] == [("PUT", BILL)]
     assert seeded.campaign(BILL)["description"] == "Due date reminder, now"
     assert "applied the approved plan" in applied.summary
+    assert CANARY_SECRET not in applied.summary + applied.both + plan.summary + plan.both
     assert "saved to campaign-sync-state" in saved.out
     again_job, again = merge_plan(remote, env)
     assert again.outputs["changes"] == "0", "the next plan shows nothing left"
