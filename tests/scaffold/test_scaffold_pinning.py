@@ -423,3 +423,37 @@ def test_a_git_commit_installs_offline_built_with_the_pinned_setuptools(tmp_path
         ).read_text()
     )
     assert direct["vcs_info"]["commit_id"] == commit
+
+
+@pytest.mark.slow
+def test_init_run_from_an_installed_wheel_pins_that_wheel_by_itself(
+    tmp_path: Path, built_wheel: Path
+) -> None:
+    venv = clean_venv(tmp_path / "venv")
+    env = {
+        **os.environ,
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(wheelhouse.ensure()),
+    }
+    subprocess.run(
+        [str(venv / "python"), "-m", "pip", "install", "--quiet", str(built_wheel)],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+
+    init = subprocess.run(
+        [str(venv / "campaign-sync"), "init", str(tmp_path / "repo")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert init.returncode == 0, init.stderr
+    assert f"from the wheel {built_wheel.name}" in init.stdout
+    repo = tmp_path / "repo"
+    assert (repo / "wheels" / built_wheel.name).read_bytes() == built_wheel.read_bytes()
+    digest = hashlib.sha256(built_wheel.read_bytes()).hexdigest()
+    text = (repo / "requirements-ci.txt").read_text()
+    assert text.endswith(f"./wheels/{built_wheel.name} \\\n    --hash=sha256:{digest}\n")
