@@ -402,12 +402,8 @@ def test_nightly_drift_reads_live_once_and_publishes_every_format_and_the_issue(
     assert drift.code == 2, drift.both
     assert drift.outputs["status"] == "2"
     report = job.work / "drift-report"
-    assert sorted(p.name for p in report.iterdir()) == [
-        "drift.html",
-        "drift.json",
-        "drift.junit.xml",
-        "drift.md",
-    ]
+    published = {"drift.html", "drift.json", "drift.junit.xml", "drift.md"}
+    assert published <= {p.name for p in report.iterdir()}
     lists = [e for e in seeded.journal() if e["path"].endswith("getAllCampaignDetails")]
     assert len(lists) == 2, "one read of live: one list call per campaign type"
     assert (report / "drift.md").read_text() in drift.summary
