@@ -78,7 +78,9 @@ def test_the_locked_versions_keep_the_floors_of_pyproject() -> None:
     names = locked_names(locked("runtime.txt"))
     for line in pyproject["project"]["dependencies"]:
         requirement = Requirement(line)
-        assert requirement.specifier.contains(names[canonicalize_name(requirement.name)]), line
+        name = canonicalize_name(requirement.name)
+        assert name in names, f"{line}: not in campaign_sync/pinning/runtime.txt; run `make lock`"
+        assert requirement.specifier.contains(names[name]), f"{line}: locked {names[name]}; run `make lock`"
     build = locked_names(locked("build.txt"))
     (floor,) = pyproject["build-system"]["requires"]
     assert Requirement(floor).specifier.contains(build["setuptools"])
