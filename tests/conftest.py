@@ -8,17 +8,19 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.documented import ACCOUNT, STREAM
+
 REPO = Path(__file__).resolve().parent.parent
 
-CONFIG = """\
+CONFIG = f"""\
 version: 1
 manifests: [manifests]
 environments:
   prod:
     host: https://platform.kore.ai
-    streamId: st-0603182c-7ffb-53c3-b307-47ca14b90001
-    accountId: 67777ce93e25326494e90001
-    vars: {callerId: "+14155550100"}
+    streamId: {STREAM}
+    accountId: {ACCOUNT}
+    vars: {{callerId: "+14155550100"}}
 """
 
 

@@ -120,9 +120,10 @@ def test_a_stop_request_skips_what_has_not_started(tmp_path: Path) -> None:
     assert client.calls == []
 
 
-def test_a_blocked_create_does_not_make_a_saved_plan_stale() -> None:
+def test_a_blocked_create_does_not_make_a_saved_plan_stale(tmp_path: Path) -> None:
     from campaign_sync.core.plan import Action, Change
-    from campaign_sync.engine.writes import check_stale
+    from campaign_sync.engine.approval import check_saved
+    from campaign_sync.state import planfile
     from tests.test_plan import Rec, plan_of
 
     clash = dict(SMS_SIMPLE_LIVE, _id="cd-other")
@@ -134,12 +135,16 @@ def test_a_blocked_create_does_not_make_a_saved_plan_stale() -> None:
     (change,) = result.changes
     assert change.action is Action.CREATE
     assert change.blocked is not None
-    lives = {c.id: c for c in [live(clash)]}
 
-    def never(_cid: str) -> dict[str, Any]:
-        raise AssertionError("no read is needed")
+    def saved(plan: Any) -> planfile.SavedPlan:
+        path = tmp_path / "plan.json"
+        data = planfile.to_json(
+            plan, manifests_digest="sha256:m", lineage="", serial=0, targets=(), created_at="now"
+        )
+        planfile.write(path, data)
+        return planfile.read(path)
 
-    check_stale(result, lives, never)  # does not raise
+    check_saved(saved(result), result, [live(clash)])  # does not raise
     unblocked = Change(change.key, Action.CREATE, "sms", change.name)
-    with pytest.raises(StalePlanError, match="now exists"):  # the same clash, unblocked, is stale
-        check_stale(type(result)("prod", (unblocked,), result.summary), lives, never)
+    with pytest.raises(StalePlanError, match="stale plan"):  # another plan than the one saved
+        check_saved(saved(type(result)("prod", (unblocked,), result.summary)), result, [live(clash)])

@@ -143,3 +143,41 @@ def test_state_path_and_fraction_overrides(make_repo) -> None:  # type: ignore[n
     env = load_config(make_repo(text).root / "campaign-sync.yaml").environment("prod")
     assert env.state_path == env.config.root / "state" / "prod.json"
     assert env.max_change_fraction == 0.3
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://127.0.0.1\t:18801", "without spaces or control characters"),
+        ("http://127.0.0.1:99999", "port must be a number from 1 to 65535"),
+        ("http://127.0.0.1:0", "port must be a number from 1 to 65535"),
+        ("https://platform.kore.ai:", "port must be a number from 1 to 65535"),
+        ("https://platform.kore.ai:8x", "port must be a number from 1 to 65535"),
+        ("https://plat form.kore.ai", "without spaces or control characters"),
+        ("https://platform.kore.ai\n", "without spaces or control characters"),
+        ("https://platform.kore.ai\u202e", "without spaces or control characters"),
+        ("https://bad_host.kore.ai", "is not a valid host name"),
+        ("https://a..b", "is not a valid host name"),
+        ("https://-a.kore.ai", "is not a valid host name"),
+        ("https://999.1.1.1", "is not a valid host name or IP address"),
+        ("http://[::1", "URL"),
+    ],
+)
+def test_urls_are_checked_fully(url: str, expected: str) -> None:
+    with pytest.raises(ValueError, match=expected):
+        check_base_url(url)
+
+
+def test_validate_reports_a_bad_host_with_file_and_line(make_repo) -> None:  # type: ignore[no-untyped-def]
+    text = CONFIG.replace("    host: https://platform.kore.ai", '    host: "http://127.0.0.1\\t:18801"')
+    assert "campaign-sync.yaml:5: environments.prod.host: must be a URL" in _errors(make_repo, text)
+    text = CONFIG.replace("    host: https://platform.kore.ai", "    host: http://127.0.0.1:99999")
+    assert "campaign-sync.yaml:5: environments.prod.host: port must be a number" in _errors(make_repo, text)
+
+
+@pytest.mark.parametrize("field", ["streamId", "accountId"])
+@pytest.mark.parametrize("value", ['"st-1\\t"', '"st 1"', '"../../x"', '"st-1\\u202e"'])
+def test_ids_that_go_into_urls_and_headers_are_checked(make_repo, field: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    line = next(line for line in CONFIG.splitlines() if line.strip().startswith(f"{field}:"))
+    text = CONFIG.replace(line, f"    {field}: {value}")
+    assert f"environments.prod.{field}: " in _errors(make_repo, text)

@@ -234,12 +234,10 @@ def test_applied_spec_is_the_desired_view() -> None:
 
 
 def test_documented_sample_request_against_documented_response_plans_no_changes() -> None:
-    import json
-    from pathlib import Path
-
     from campaign_sync.manifests.models import parse_campaign
+    from tests.fixtures.documented import sms_advanced_sample
 
-    sample = json.loads((Path(__file__).parent / "fixtures" / "documented-sms-advanced.json").read_text())
+    sample = sms_advanced_sample()
     manifest = {"key": "interactive-support", **sample["request"]}
     parsed = parse_campaign(manifest, "sample.yaml", manifest, ("campaigns", 0))
     assert not isinstance(parsed, list), parsed

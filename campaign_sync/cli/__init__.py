@@ -72,6 +72,8 @@ def validate() -> None:
     opts.console.out(summary.line())
     for issue in summary.todo:
         opts.console.err(f"warning: {issue}; fill it in before `campaign-sync plan`")
+    for issue in summary.warnings:
+        opts.console.err(f"warning: {issue}")
 
 
 @cli.command()
@@ -116,11 +118,29 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str,
         raise click.exceptions.Exit(ExitCode.CHANGES)
 
 
+def _digest_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    import re
+
+    if value is None:
+        return None
+    digest = value.strip().lower()
+    if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+        raise click.BadParameter("expected sha256: and 64 hex digits, as `campaign-sync plan` prints it")
+    return digest
+
+
 @cli.command()
 @click.argument("planfile", required=False, type=click.Path(dir_okay=False))
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--allow-delete", is_flag=True, help="Delete campaigns whose keys left the manifests.")
 @click.option("--force", is_flag=True, help="Apply even when more than maxChangeFraction would change.")
+@click.option(
+    "--expect-digest",
+    "expect_digest",
+    metavar="sha256:HEX",
+    callback=_digest_option,
+    help="Apply only if the plan computed now has this digest (the one a person approved).",
+)
 @target_option
 @refresh_option
 @lock_timeout_option
@@ -130,11 +150,18 @@ def apply(
     auto_approve: bool,
     allow_delete: bool,
     force: bool,
+    expect_digest: str | None,
     targets: tuple[str, ...],
     refresh: str,
     lock_timeout: float,
 ) -> None:
-    """Make live campaigns match the manifests (or exactly a saved PLANFILE)."""
+    """Make live campaigns match the manifests, as approved.
+
+    \b
+    The plan is always computed afresh. It is approved by 'yes' on a terminal, --auto-approve,
+    a saved PLANFILE (applied only if the plan now is the same, digest for digest), or
+    --expect-digest (applied only if the plan now has that digest).
+    """
     from pathlib import Path
 
     from campaign_sync import engine
@@ -147,9 +174,10 @@ def apply(
     if planfile and targets:
         raise click.UsageError("--target narrows a new plan; a saved PLANFILE is applied exactly as saved")
     interactive = sys.stdin.isatty()  # the question goes to stderr, so stdout may be piped
-    if not planfile and not auto_approve and not interactive:
+    if not planfile and not expect_digest and not auto_approve and not interactive:
         raise click.UsageError(
-            "apply needs approval: run it in a terminal, pass --auto-approve, or apply a saved plan "
+            "apply needs approval: run it in a terminal, pass --auto-approve or --expect-digest "
+            "sha256:HEX (the digest of the plan you approved), or apply a saved plan "
             "(`campaign-sync plan --out plan.json` then `campaign-sync apply plan.json`)"
         )
 
@@ -169,6 +197,7 @@ def apply(
         outcome = engine.apply(
             session,
             planfile_path=Path(planfile) if planfile else None,
+            expect_digest=expect_digest,
             targets=targets,
             allow_delete=allow_delete,
             force=force,
@@ -282,71 +311,6 @@ def force_unlock() -> None:
     opts.console.out("Lock removed.")
 
 
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback).")
-@click.option(
-    "--port",
-    default=8787,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port (0 picks a free one).",
-)
-@click.option(
-    "--data",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Persist campaigns to this JSON file across restarts.",
-)
-@click.option(
-    "--seed",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="YAML or JSON file with flows, contactLists, dncLists and campaigns to preload.",
-)
-@click.option(
-    "--rate-limit",
-    type=click.IntRange(0),
-    default=60,
-    show_default=True,
-    help="Requests per minute per account (0 = off).",
-)
-@click.option(
-    "--client-id", default=None, help="Client id tokens must carry (default: $KORE_CLIENT_ID or built-in)."
-)
-@click.option(
-    "--client-secret",
-    default=None,
-    help="Secret tokens must be signed with (default: $KORE_CLIENT_SECRET or built-in).",
-)
-@global_options
-def emulator(
-    host: str,
-    port: int,
-    data: str | None,
-    seed: str | None,
-    rate_limit: int,
-    client_id: str | None,
-    client_secret: str | None,
-) -> None:
-    """Run the local Kore.ai campaign API emulator (for demos, tests and CI dry runs)."""
-    from campaign_sync.emulator.server import serve
-
-    console = current().console
-    try:
-        serve(
-            host=host,
-            port=port,
-            data=data,
-            seed=seed,
-            rate_limit=rate_limit,
-            client_id=client_id,
-            client_secret=client_secret,
-            echo=console.out,
-        )
-    except (ValueError, OSError) as exc:  # a short secret, a port in use, a non-loopback host
-        raise CampaignSyncError(f"the emulator cannot start: {exc}") from None
-
-
 def _failed_summary(failed: int, total: int) -> str:
     if failed == total:
         head = "the change failed" if total == 1 else f"all {total} changes failed"
@@ -413,8 +377,10 @@ cli.add_command(drift)
 from campaign_sync.cli.commands.environments import environments  # noqa: E402
 
 cli.add_command(environments)
+from campaign_sync.cli.commands.emulator import emulator  # noqa: E402
 from campaign_sync.cli.commands.export import export  # noqa: E402
 from campaign_sync.cli.commands.init import init  # noqa: E402
 
+cli.add_command(emulator)
 cli.add_command(export)
 cli.add_command(init)

@@ -1,15 +1,23 @@
-"""Where text leaves the process: reports to stdout, logs and progress to stderr, all scrubbed."""
+"""Where text leaves the process: reports to stdout, logs and progress to stderr, all scrubbed.
+
+Scrubbed twice over: secrets by value (``redact``), then every control, escape, bidi and
+zero-width character escaped (``sanitize``), in every line printed and every log record. The
+colours are campaign-sync's own: :meth:`Console.style` marks them with a per-run random token
+that no server or manifest text can know, and only those marks become escape sequences.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import sys
 from typing import TextIO
 
 import click
 
 from campaign_sync.redact import Redactor
+from campaign_sync.sanitize import escape, for_terminal
 
 
 class Console:
@@ -31,14 +39,20 @@ class Console:
         self.color = color
         self.verbosity = verbosity
         self.quiet = quiet
+        self._esc = f"\ue000{secrets.token_hex(8)}\ue001"  # stands for ESC in our own styling
+
+    def safe(self, text: str) -> str:
+        """Secrets scrubbed, hidden characters escaped, our own colours kept."""
+        text = for_terminal(self.redactor.scrub(text))
+        return text.replace(self._esc, "\x1b" if self.color else "")
 
     def out(self, text: str = "", nl: bool = True) -> None:
         """A report line (stdout)."""
-        click.echo(self.redactor.scrub(text), file=self.stdout, nl=nl, color=self.color)
+        click.echo(self.safe(text), file=self.stdout, nl=nl, color=self.color)
 
     def err(self, text: str = "", nl: bool = True) -> None:
         """A message for the person running the command (stderr)."""
-        click.echo(self.redactor.scrub(text), file=self.stderr, nl=nl, color=self.color)
+        click.echo(self.safe(text), file=self.stderr, nl=nl, color=self.color)
 
     def progress(self, text: str) -> None:
         """Progress on stderr; silenced by -q."""
@@ -46,7 +60,9 @@ class Console:
             self.err(text)
 
     def style(self, text: str, **styles: object) -> str:
-        return click.style(text, **styles) if self.color else text  # type: ignore[arg-type]
+        if not self.color:
+            return text
+        return click.style(text, **styles).replace("\x1b", self._esc)  # type: ignore[arg-type]
 
     def setup_logging(self) -> None:
         level = logging.WARNING
@@ -59,6 +75,7 @@ class Console:
         handler = logging.StreamHandler(self.stderr)
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         handler.addFilter(self.redactor.logging_filter())
+        handler.addFilter(_EscapeFilter())
         root = logging.getLogger("campaign_sync")
         for old in list(root.handlers):
             root.removeHandler(old)
@@ -73,3 +90,19 @@ class Console:
                 third.removeHandler(old)
             third.addHandler(handler)
             third.propagate = False
+
+
+class _EscapeFilter(logging.Filter):
+    """One record, one line: the message escaped whole (newlines too), a traceback line by line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = escape(record.getMessage())
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+        if record.exc_text:
+            record.exc_text = for_terminal(record.exc_text)
+        if record.stack_info:
+            record.stack_info = for_terminal(record.stack_info)
+        return True

@@ -11,6 +11,8 @@ more becomes a delete. Live campaigns neither in state nor adopted are unmanaged
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -167,6 +169,11 @@ class Plan:
         return bool(self.changes)
 
     @property
+    def digest(self) -> str:
+        """What a reviewer approves (SPEC 4); see :func:`plan_digest`."""
+        return plan_digest(self.environment, self.changes)
+
+    @property
     def writes(self) -> int:
         return sum(1 for c in self.changes if not c.blocked)
 
@@ -181,11 +188,37 @@ class Plan:
         return {
             "formatVersion": FORMAT_VERSION,
             "environment": self.environment,
+            "digest": self.digest,
             "summary": self.summary.to_json(),
             "changes": [c.to_json() for c in self.changes],
             "warnings": list(self.warnings),
             "writes": self.writes,
         }
+
+
+def plan_digest(environment: str, changes: Iterable[Change]) -> str:
+    """``sha256:`` over the canonical JSON of what a reviewer sees (SPEC 4).
+
+    For each change, in plan order: its action, key, campaign type, campaign id (null for creates)
+    and field changes (path, before, after); plus the environment name. Canonical JSON: keys
+    sorted, no whitespace, UTF-8. Values a PUT carries over unchanged from live are not part of
+    it, nor are notes, names or whether a change is blocked.
+    """
+    payload = {
+        "environment": environment,
+        "changes": [
+            {
+                "action": change.action.value,
+                "key": change.key,
+                "campaignType": change.campaign_type,
+                "campaignId": None if change.action is Action.CREATE else change.campaign_id,
+                "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in change.fields],
+            }
+            for change in changes
+        ],
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _blocked(live: LiveCampaign, action: Action) -> str | None:

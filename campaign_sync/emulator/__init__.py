@@ -6,6 +6,7 @@ the blocking ``campaign-sync emulator`` command. See ``docs/emulator.md``.
 """
 
 from .app import ABORT_KEY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, EmulatorApp, Settings, create_app
+from .control import SeedError
 from .server import EmulatorServer
 from .store import DEFAULT_ACCOUNT_ID
 from .wire import ConnectionDropped
@@ -18,6 +19,7 @@ __all__ = [
     "ConnectionDropped",
     "EmulatorApp",
     "EmulatorServer",
+    "SeedError",
     "Settings",
     "create_app",
 ]

@@ -74,9 +74,14 @@ def route(method: str, path: str) -> tuple[str, dict[str, str], int] | None:
     return None
 
 
-def _query_type(call: Call) -> str | None:
+def _query_type(call: Call) -> str:
+    """The ``campaignType`` query parameter, which every documented create, update, delete and
+    start/stop URL carries (reference §4): missing or empty is a 400, like any other value than
+    ``sms`` or ``voice``."""
     value = call.request.query.get("campaignType")
-    if value is not None and value not in CAMPAIGN_TYPES:
+    if not value:
+        raise ApiError(400, "the campaignType query parameter is required (sms or voice)")
+    if value not in CAMPAIGN_TYPES:
         raise ApiError(400, "campaignType must be one of sms, voice")
     return value
 
@@ -161,9 +166,10 @@ class CampaignApi:
     # ------------------------------------------------------------------ CRUD
 
     def create(self, call: Call) -> Response:
+        query_type = _query_type(call)
         body = call.request.json_object()
         doc = build_campaign(
-            body, registries=self.store.registries, version=call.version, query_type=_query_type(call)
+            body, registries=self.store.registries, version=call.version, query_type=query_type
         )
         self._normalize(doc)
         kind, name = doc["campaignType"], doc["name"]
@@ -200,8 +206,8 @@ class CampaignApi:
         return Response.json(200, render.success(f"Campaign {doc['name']} retrieved successfully", data))
 
     def update(self, call: Call) -> Response:
+        _query_type(call)  # required; the stored type wins (the voice v2 page sends campaignType=sms)
         doc = self._campaign(call)
-        _query_type(call)  # validated; the stored type wins (the voice v2 page sends campaignType=sms)
         if doc.get("status") in ("Active", "Preparing"):
             raise ApiError(409, f"Campaign {doc['name']} is {doc['status']} and cannot be updated")
         body = call.request.json_object()
@@ -236,8 +242,8 @@ class CampaignApi:
         return Response.json(200, render.success(message, data, **extra))
 
     def delete(self, call: Call) -> Response:
-        doc = self._campaign(call)
         _query_type(call)
+        doc = self._campaign(call)
         if doc.get("status") == "Active":
             raise ApiError(409, f"Campaign {doc['name']} is Active and cannot be deleted; stop it first")
         self.store.remove(call.account, doc["_id"])
@@ -251,8 +257,8 @@ class CampaignApi:
         trigger = call.request.query.get("trigger")
         if trigger not in ("play", "stop"):
             raise ApiError(400, "trigger must be one of play, stop")
-        doc = self._campaign(call)
         _query_type(call)
+        doc = self._campaign(call)
         if trigger == "play":
             if doc.get("status") in ("Active", "Preparing"):
                 raise ApiError(409, f"Campaign {doc['name']} is {doc['status']} and cannot be started")

@@ -8,6 +8,7 @@ handler under the store lock. Every API request is journaled; control calls unde
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -20,10 +21,10 @@ from urllib.parse import parse_qsl
 from .api import Call, CampaignApi, route
 from .auth import Authenticator, fingerprint, peek_claims
 from .clock import Clock
-from .control import ControlApi, apply_seed, load_seed_file
+from .control import ControlApi, SeedError, apply_seed, load_seed_file
 from .faults import Fault, FaultBook, Journal, RateLimiter
 from .store import DEFAULT_ACCOUNT_ID, CampaignStore
-from .wire import MAX_BODY_BYTES, ApiError, ConnectionDropped, Request, Response, dumps, error_body
+from .wire import JSON_TYPE, MAX_BODY_BYTES, ApiError, ConnectionDropped, Request, Response, dumps, error_body
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +70,14 @@ class EmulatorApp:
         seed: str | os.PathLike[str] | dict[str, Any] | None = None,
         preparing_seconds: float = 1.0,
         retry_after: bool = False,
+        account_id: str = DEFAULT_ACCOUNT_ID,
     ) -> None:
         if len(client_secret.encode("utf-8")) < 32:
             raise ValueError("the emulator's client secret must be at least 32 bytes (HS256 key length)")
+        if not account_id:
+            raise ValueError("the emulator's default account id must not be empty")
+        #: Where seeded campaigns go when neither they nor their seed name an ``accountId``.
+        self.default_account = account_id
         self.clock = Clock()
         self.store = CampaignStore(self.clock, data_path=data_path)
         self.auth = Authenticator(client_id, client_secret, self.clock)
@@ -90,7 +96,11 @@ class EmulatorApp:
         if seed is not None and not self.store.loaded_from_disk:
             payload = seed if isinstance(seed, dict) else load_seed_file(seed)
             with self.store.lock:
-                apply_seed(self, payload, DEFAULT_ACCOUNT_ID)
+                try:
+                    apply_seed(self, payload, account_id)
+                except ApiError as exc:
+                    where = "the seed" if isinstance(seed, dict) else str(seed)
+                    raise SeedError(f"{where}: " + "; ".join(exc.messages)) from None
 
     @property
     def client_id(self) -> str:
@@ -127,6 +137,10 @@ class EmulatorApp:
             response = _fault_response(fault, status)
         elif fault is not None and fault.malformed:
             response = Response(200, MALFORMED_BODY, [("Content-Type", "text/html; charset=utf-8")])
+        elif fault is not None and fault.nestedBody:
+            response = Response(200, nested_json(fault.nestedBody), [("Content-Type", JSON_TYPE)])
+        elif fault is not None and fault.endlessPaging:
+            response = self._endless_page(request)
         else:
             response = self._process(request)
         dropped = fault is not None and fault.dropAfterApply
@@ -159,6 +173,31 @@ class EmulatorApp:
                 return self.api.handlers[op](Call(request, params, version, account))
         except ApiError as exc:
             return exc.response()
+
+    def _endless_page(self, request: Request) -> Response:
+        """A list call answered with the first page whatever it asked for, and ``hasMore: true``.
+
+        Other calls are processed normally. ``skip`` echoes what was asked, as a server that
+        ignores paging would: a client trusting ``hasMore`` never stops.
+        """
+        found = route(request.method, request.path)
+        if found is None or found[0] != "list":
+            return self._process(request)
+        try:
+            asked = request.json_object()
+        except ApiError as exc:
+            return exc.response()
+        first = {k: v for k, v in asked.items() if k not in ("skip", "page")}
+        response = self._process(dataclasses.replace(request, raw_body=json.dumps(first).encode("utf-8")))
+        data = response.payload.get("data") if isinstance(response.payload, dict) else None
+        if response.status != 200 or not isinstance(data, dict):
+            return response
+        data["hasMore"] = True
+        skip = asked.get("skip")
+        if isinstance(skip, int) and not isinstance(skip, bool):
+            data["skip"] = skip
+        extra = [h for h in response.headers if h[0].lower() != "content-type"]
+        return Response.json(200, response.payload, headers=extra)
 
     def _record(
         self, request: Request, arrived: float, status: int | None, fault: Fault | None, *, dropped: bool
@@ -198,8 +237,13 @@ def create_app(
     seed: str | os.PathLike[str] | dict[str, Any] | None = None,
     preparing_seconds: float = 1.0,
     retry_after: bool = False,
+    account_id: str = DEFAULT_ACCOUNT_ID,
 ) -> EmulatorApp:
-    """A new emulator. ``seed`` is a YAML/JSON file path (or the parsed mapping) in the seed shape."""
+    """A new emulator. ``seed`` is a YAML/JSON file path (or the parsed mapping) in the seed shape.
+
+    ``account_id`` is the default account: seeded campaigns that name no ``accountId`` go there.
+    A seed the emulator cannot apply raises ``SeedError`` (a ``ValueError``) naming the file.
+    """
     return EmulatorApp(
         client_id=client_id,
         client_secret=client_secret,
@@ -209,6 +253,7 @@ def create_app(
         seed=seed,
         preparing_seconds=preparing_seconds,
         retry_after=retry_after,
+        account_id=account_id,
     )
 
 
@@ -265,6 +310,11 @@ def _fault_response(fault: Fault, status: int) -> Response:
     return Response.json(status, body, headers=headers)
 
 
+def nested_json(depth: int) -> bytes:
+    """A valid JSON success envelope whose ``data`` is ``depth`` nested arrays (built flat, no recursion)."""
+    return b'{"status":"success","message":"deep","data":' + b"[" * depth + b"]" * depth + b"}"
+
+
 def _headers(response: Response) -> list[tuple[str, str]]:
     return [*response.headers, ("Content-Length", str(len(response.body)))]
 
@@ -303,6 +353,7 @@ __all__ = [
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
     "EmulatorApp",
+    "SeedError",
     "Settings",
     "create_app",
     "dumps",

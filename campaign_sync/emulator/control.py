@@ -2,9 +2,12 @@
 
 Seeding, out-of-band edits (as someone in the UI would make them), run control, the request
 journal, fault scripting and settings. Campaign ids are unique across accounts, so the
-id-addressed endpoints find a campaign in any account; only seeding needs an account:
-``accountId`` in the seed body, else the ``accountId`` query parameter, else
-``DEFAULT_ACCOUNT_ID``.
+id-addressed endpoints find a campaign in any account; only seeding needs an account: a seeded
+campaign's own ``accountId``, else the seed's ``accountId``, else the ``accountId`` query
+parameter (control API), else the emulator's default account (``EmulatorApp.default_account``:
+``DEFAULT_ACCOUNT_ID`` unless ``create_app(account_id=...)`` or ``campaign-sync emulator`` inside
+a repository chose the environment's). Seeds are strict: an unknown key, at the top or in a
+campaign, is an error naming it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import yaml
 
 from .api import start_run, stop_run
 from .registry import Registries
-from .store import DEFAULT_ACCOUNT_ID, Doc
+from .store import Doc
 from .validation import build_campaign, derive
 from .wire import ApiError, Request, Response
 
@@ -29,19 +32,77 @@ if TYPE_CHECKING:
     from .app import EmulatorApp
 
 STATUSES = ("Active", "Completed", "Ready", "Paused", "Preparing", "Stopped", "Scheduled", "Rescheduled")
+#: The keys a seed may have (``--seed`` file or ``POST /__emulator/seed`` body).
+SEED_KEYS = ("accountId", "flows", "contactLists", "dncLists", "queues", "templates", "campaigns")
+#: The keys a seeded campaign may have: the documented create body (§5.1, §5.2) plus three of the seed's.
+CAMPAIGN_KEYS = (
+    "name",
+    "description",
+    "campaignType",
+    "contactLists",
+    "dncLists",
+    "priority",
+    "format",
+    "message",
+    "experienceFlowName",
+    "dialingMode",
+    "queue_name",
+    "maxSkips",
+    "enableMachineDetect",
+    "dialingStrategy",
+    "schedule",
+    "status",
+    "_id",
+    "accountId",
+)
+
+
+class SeedError(ValueError):
+    """A ``--seed`` file the emulator cannot start with; the message names the file."""
+
+
 _CAMPAIGN = re.compile(r"^/__emulator/campaigns/(?P<id>[^/]+)(?P<action>/start|/stop)?/?$")
 
 
 def load_seed_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A seed file: JSON when it parses as JSON, else YAML (safe loader). Must hold a mapping."""
-    text = Path(path).read_text(encoding="utf-8")
+    """A seed file: JSON when it parses as JSON, else YAML (safe loader). Must hold a mapping.
+
+    Problems raise ``SeedError`` naming the file (and the line, for YAML syntax errors).
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SeedError(f"{path}: cannot read the seed file: {exc}") from None
     try:
         payload = json.loads(text)
     except ValueError:
-        payload = yaml.safe_load(text)
+        try:
+            payload = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+            problem = getattr(exc, "problem", None) or "not valid YAML or JSON"
+            raise SeedError(f"{where}: {problem}") from None
     if not isinstance(payload, dict):
-        raise ValueError(f"{path}: a seed file must hold a mapping (flows, contactLists, ..., campaigns)")
+        raise SeedError(f"{path}: a seed file must hold a mapping ({', '.join(SEED_KEYS)})")
     return payload
+
+
+def seed_problems(payload: dict[str, Any]) -> list[str]:
+    """Unknown keys of a seed and of its campaigns, each named (with its campaign's index)."""
+    problems = [
+        f"unknown seed key {key!r} (known: {', '.join(SEED_KEYS)})" for key in payload if key not in SEED_KEYS
+    ]
+    campaigns = payload.get("campaigns")
+    for index, body in enumerate(campaigns if isinstance(campaigns, list) else []):
+        if isinstance(body, dict):
+            problems.extend(
+                f"campaigns[{index}]: unknown key {key!r} (a seeded campaign is a v2 create body, "
+                "plus status, _id and accountId)"
+                for key in body
+                if key not in CAMPAIGN_KEYS
+            )
+    return problems
 
 
 def apply_seed(app: EmulatorApp, payload: Any, default_account: str) -> dict[str, str]:
@@ -51,9 +112,12 @@ def apply_seed(app: EmulatorApp, payload: Any, default_account: str) -> dict[str
     """
     if not isinstance(payload, dict):
         raise ApiError(400, "seed body must be a JSON object")
+    unknown = seed_problems(payload)
+    if unknown:
+        raise ApiError(400, *unknown)
     store = app.store
-    account = payload.get("accountId") or default_account
-    if not isinstance(account, str):
+    seed_account = payload.get("accountId") or default_account
+    if not isinstance(seed_account, str):
         raise ApiError(400, "accountId must be a string")
     before = copy.deepcopy(store.registries)
     problems = store.registries.merge(payload)
@@ -61,8 +125,9 @@ def apply_seed(app: EmulatorApp, payload: Any, default_account: str) -> dict[str
     if not isinstance(campaigns, list):
         problems.append("campaigns must be an array of create request bodies")
         campaigns = []
-    docs: list[Doc] = []
-    names: set[tuple[str, str]] = set()
+    docs: list[tuple[str, Doc]] = []
+    names: set[tuple[str, str, str]] = set()
+    wanted: set[str] = set()
     for index, body in enumerate(campaigns):
         label = f"campaigns[{index}]"
         try:
@@ -70,26 +135,32 @@ def apply_seed(app: EmulatorApp, payload: Any, default_account: str) -> dict[str
         except ApiError as exc:
             problems.extend(f"{label}: {msg}" for msg in exc.messages)
             continue
+        account = body.get("accountId") or seed_account
+        if not isinstance(account, str):
+            problems.append(f"{label}: accountId must be a string")
+            continue
         status = body.get("status", "Ready")
         if status not in STATUSES:
             problems.append(f"{label}: status must be one of {', '.join(STATUSES)}")
         wanted_id = body.get("_id")
         if wanted_id is not None and (not isinstance(wanted_id, str) or not wanted_id.startswith("cd-")):
             problems.append(f"{label}: _id must be a string starting with cd-")
-        elif wanted_id is not None and store.find(wanted_id) is not None:
+        elif wanted_id is not None and (store.find(wanted_id) is not None or wanted_id in wanted):
             problems.append(f"{label}: a campaign with _id {wanted_id} already exists")
-        key = (doc["campaignType"], doc["lname"])
+        if isinstance(wanted_id, str):
+            wanted.add(wanted_id)
+        key = (account, doc["campaignType"], doc["lname"])
         if key in names or store.name_taken(account, doc["campaignType"], doc["name"]):
             problems.append(f'{label}: a {doc["campaignType"]} campaign named "{doc["name"]}" already exists')
         names.add(key)
         doc["_id"] = wanted_id or store.new_campaign_id(doc["campaignType"])
         doc["status"] = status
-        docs.append(doc)
+        docs.append((account, doc))
     if problems:
         store.registries = before
         raise ApiError(400, *problems)
     ids: dict[str, str] = {}
-    for doc in docs:
+    for account, doc in docs:
         doc.update(isImported=False, isFiltersEnabled=False)
         if doc["campaignType"] == "sms":
             doc["totalMessagesSent"] = 0
@@ -187,7 +258,7 @@ class ControlApi:
         return {"ok": True}
 
     def _seed(self, req: Request) -> dict[str, Any]:
-        account = req.query.get("accountId") or DEFAULT_ACCOUNT_ID
+        account = req.query.get("accountId") or self.app.default_account
         return {"ids": apply_seed(self.app, req.json_object(), account)}
 
     def _campaigns(self, req: Request) -> list[Doc]:
@@ -249,4 +320,12 @@ class ControlApi:
         return settings.to_json()
 
 
-__all__ = ["ControlApi", "Registries", "apply_seed", "load_seed_file", "merge_patch"]
+__all__ = [
+    "ControlApi",
+    "Registries",
+    "SeedError",
+    "apply_seed",
+    "load_seed_file",
+    "merge_patch",
+    "seed_problems",
+]

@@ -19,6 +19,8 @@ from typing import Any
 from .wire import ApiError
 
 JOURNAL_LIMIT = 10_000
+#: The deepest ``nestedBody`` a fault may ask for (two bytes a level: 2 MB of brackets).
+MAX_NESTING = 1_000_000
 
 
 @dataclass
@@ -37,6 +39,8 @@ class Fault:
     malformed: bool = False
     drip: dict[str, float] | None = None
     holdAfterApply: float = 0.0
+    endlessPaging: bool = False
+    nestedBody: int = 0
     used: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -68,6 +72,8 @@ class Fault:
             "malformed": self.malformed,
             "drip": self.drip,
             "holdAfterApply": self.holdAfterApply,
+            "endlessPaging": self.endlessPaging,
+            "nestedBody": self.nestedBody,
             "used": self.used,
         }
 
@@ -90,11 +96,33 @@ def _flag(spec: dict[str, Any], key: str, problems: list[str]) -> bool:
     return value
 
 
+#: The keys a fault may have; any other is a 400 (a misspelt key would silently script nothing).
+FAULT_KEYS = (
+    "method",
+    "path",
+    "statuses",
+    "times",
+    "delay",
+    "retryAfter",
+    "body",
+    "headers",
+    "dropBefore",
+    "dropAfterApply",
+    "malformed",
+    "drip",
+    "holdAfterApply",
+    "endlessPaging",
+    "nestedBody",
+)
+
+
 def parse_fault(spec: Any, fault_id: str) -> Fault:
     """A ``Fault`` from a ``POST /__emulator/faults`` body; problems raise a 400."""
     if not isinstance(spec, dict):
         raise ApiError(400, "a fault must be a JSON object")
-    problems: list[str] = []
+    problems: list[str] = [
+        f"unknown fault key {key!r}; known: {', '.join(FAULT_KEYS)}" for key in spec if key not in FAULT_KEYS
+    ]
     method = spec.get("method", "*")
     if not isinstance(method, str) or not method:
         problems.append('method must be an HTTP method or "*"')
@@ -143,6 +171,12 @@ def parse_fault(spec: Any, fault_id: str) -> Fault:
             drip = None
         else:
             drip = {"chunks": chunks, "interval": float(interval)}
+    nested = spec.get("nestedBody", 0)
+    if nested is None:
+        nested = 0
+    if isinstance(nested, bool) or not isinstance(nested, int) or not 0 <= nested <= MAX_NESTING:
+        problems.append(f"nestedBody must be a nesting depth, an integer 0..{MAX_NESTING}")
+        nested = 0
     fault = Fault(
         id=fault_id,
         method=method.upper() if method != "*" else "*",
@@ -158,6 +192,8 @@ def parse_fault(spec: Any, fault_id: str) -> Fault:
         malformed=_flag(spec, "malformed", problems),
         drip=drip,
         holdAfterApply=_number(spec, "holdAfterApply", 0.0, problems),
+        endlessPaging=_flag(spec, "endlessPaging", problems),
+        nestedBody=nested,
     )
     if problems:
         raise ApiError(400, *problems)

@@ -259,15 +259,25 @@ def serve(
     *,
     allow_remote: bool = False,
     stop_event: threading.Event | None = None,
+    account_id: str | None = None,
+    account_source: str = "",
 ) -> None:
     """Run the emulator until SIGINT/SIGTERM (or ``stop_event``), then return normally.
 
     Credentials: the argument, else ``KORE_CLIENT_ID``/``KORE_CLIENT_SECRET``, else the defaults.
+    ``account_id`` is the default account for seeded campaigns that name none (default
+    ``DEFAULT_ACCOUNT_ID``); ``account_source`` says where it came from, for the banner.
     """
     resolved_id = client_id or os.environ.get("KORE_CLIENT_ID") or DEFAULT_CLIENT_ID
     resolved_secret = client_secret or os.environ.get("KORE_CLIENT_SECRET") or DEFAULT_CLIENT_SECRET
+    account = account_id or DEFAULT_ACCOUNT_ID
     app = create_app(
-        client_id=resolved_id, client_secret=resolved_secret, rate_limit=rate_limit, data_path=data, seed=seed
+        client_id=resolved_id,
+        client_secret=resolved_secret,
+        rate_limit=rate_limit,
+        data_path=data,
+        seed=seed,
+        account_id=account,
     )
     done = stop_event or threading.Event()
     server = EmulatorServer(app, host, port, allow_remote=allow_remote)
@@ -285,7 +295,7 @@ def serve(
             echo(f"  client id:     {resolved_id}")
             echo(f"  client secret: {_shown_secret(client_secret, resolved_secret)}")
             echo("  any streamId and accountId are accepted")
-            echo(f"  control API default account: {DEFAULT_ACCOUNT_ID}")
+            echo(f"  default account for seeds: {account} ({account_source or 'built-in default'})")
             echo(f"  control API: {server.url}/__emulator/health; data: {data or 'in memory'}")
             echo("  press Ctrl-C to stop")
             while not done.wait(0.5):

@@ -2,7 +2,7 @@
 
 The pure core (normalize, diff, plan, drift, report) never sees a client, a path or a clock;
 this module is where they meet. The workspace is ``session.py``, reading live is ``refresh.py``,
-the writes are ``apply.py``.
+the writes are ``writes.py``; what a person approved is checked in ``approval.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from campaign_sync.core.plan import Plan, build_plan
 from campaign_sync.engine.refresh import (
     CAMPAIGN_TYPES,
     campaign_id,
-    live_from_item,
     read_documents,
     read_left_manifests,
     refresh,
@@ -36,7 +35,6 @@ from campaign_sync.engine.writes import kind
 from campaign_sync.errors import (
     ManifestError,
     NotFoundError,
-    StalePlanError,
     StateError,
 )
 
@@ -45,7 +43,6 @@ if TYPE_CHECKING:
     from campaign_sync.engine.writes import ApplyResult
     from campaign_sync.manifests.export import ExportedCampaign
     from campaign_sync.state import State
-    from campaign_sync.state.planfile import SavedPlan
 
 __all__ = ["Session", "ValidationSummary", "load_manifests", "refresh", "utc_now", "validate"]
 
@@ -123,15 +120,15 @@ def drift(
 def save_plan(session: Session, run: PlanRun, path: Path) -> None:
     from campaign_sync.state import planfile
 
-    saved = planfile.SavedPlan(
-        plan=run.plan,
+    data = planfile.to_json(
+        run.plan,
         manifests_digest=session.desired.digest,
         lineage=run.state.lineage if session.store.exists() else "",
         serial=run.state.serial,
         targets=run.targets,
         created_at=utc_now(),
     )
-    planfile.write(saved, path)
+    planfile.write(path, data)
 
 
 def _check_writable(directory: Path) -> None:
@@ -150,37 +147,11 @@ def _check_writable(directory: Path) -> None:
         ) from None
 
 
-def _check_saved_plan(session: Session, saved: SavedPlan, state: State) -> None:
-    desired = session.desired
-    if saved.plan.environment != session.env.name:
-        raise StalePlanError(
-            f"{saved.path} was made for environment {saved.plan.environment!r}, not {session.env.name!r}"
-        )
-    if saved.manifests_digest != desired.digest:
-        raise StalePlanError(
-            f"stale plan: the manifests changed since {saved.path} was made; nothing was applied. "
-            "Run `campaign-sync plan --out FILE` again."
-        )
-    store = session.store
-    if not saved.lineage:
-        if store.exists():
-            raise StalePlanError(
-                f"stale plan: {saved.path} was made before the state file existed, and "
-                f"{store.path} has been written since; nothing was applied. Plan again."
-            )
-        return
-    store.check_compatible(saved.lineage, saved.serial)
-    if state.serial != saved.serial:
-        raise StalePlanError(
-            f"stale plan: the state moved from serial {saved.serial} to {state.serial} since {saved.path} "
-            "was made (another apply ran); nothing was applied. Plan again."
-        )
-
-
 def apply(
     session: Session,
     *,
     planfile_path: Path | None = None,
+    expect_digest: str | None = None,
     targets: Sequence[str] = (),
     allow_delete: bool = False,
     force: bool = False,
@@ -189,7 +160,13 @@ def apply(
     approve: Callable[[Plan], bool] = lambda _plan: True,
     show: Callable[[Plan], None] = lambda _plan: None,
 ) -> ApplyOutcome:
-    """Make live match: from a fresh plan (shown, then approved) or exactly a saved plan."""
+    """Make live match: a fresh plan, shown, then approved (a person, a saved plan or a digest).
+
+    The plan is always computed here, from the manifests, the state and live. A saved plan
+    (``planfile_path``) or an expected digest only decides whether to go on: the writes come
+    from the recomputed plan, never from the file (see ``approval``).
+    """
+    from campaign_sync.engine import approval
     from campaign_sync.engine import writes as applying
     from campaign_sync.state import planfile
 
@@ -199,31 +176,23 @@ def apply(
     _check_writable(store.path.parent)
     with store.lock("apply", timeout=lock_timeout):
         state = store.load()
-        client = session.client()
-        docs: Mapping[str, Mapping[str, Any]] = {}
         if saved is not None:
-            _check_saved_plan(session, saved, state)
-            plan_value = saved.plan
-            types = {c.campaign_type for c in plan_value.changes}
-            live = {
-                cid: c
-                for ctype in sorted(types)
-                for item in client.list_campaigns(kind(ctype))
-                if (cid := campaign_id(item)) is not None
-                for c in [live_from_item(ctype, cid, item)]
-            }
-            applying.check_stale(plan_value, live, client.get_campaign)
-            show(plan_value)
+            approval.check_header(saved, session.env.name, desired.digest, store, state)
+            targets = saved.targets
+        client = session.client()
+        live_list = refresh(client, desired, state, targets=targets, full=full, progress=session.progress)
+        plan_value = _plan_for(session, live_list, state, targets)
+        if saved is not None:
+            approval.check_saved(saved, plan_value, live_list)
+        show(plan_value)
+        if expect_digest is not None:
+            approval.check_expected(expect_digest, plan_value)
+        docs = applying.with_docs(tuple(live_list))
+        if plan_value.has_changes:
             applying.preflight(plan_value, session.policy(), allow_delete=allow_delete, force=force)
-        else:
-            live_list = refresh(client, desired, state, targets=targets, full=full, progress=session.progress)
-            plan_value = _plan_for(session, live_list, state, targets)
-            docs = applying.with_docs(tuple(live_list))
-            show(plan_value)
-            if plan_value.has_changes:
-                applying.preflight(plan_value, session.policy(), allow_delete=allow_delete, force=force)
-                if not approve(plan_value):
-                    return ApplyOutcome(plan_value, None, cancelled=True)
+            approved = saved is not None or expect_digest is not None
+            if not approved and not approve(plan_value):
+                return ApplyOutcome(plan_value, None, cancelled=True)
         forbidden = tuple(session.redactor.secrets())
         state = store.save(applying.record_matches(state, plan_value, docs), forbidden)
         if not plan_value.has_changes:

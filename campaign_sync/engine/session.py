@@ -70,6 +70,7 @@ class ValidationSummary:
     sms: int
     voice: int
     todo: tuple[Issue, ...] = ()
+    warnings: tuple[Issue, ...] = ()
 
     def line(self) -> str:
         envs = ", ".join(self.environments)
@@ -100,6 +101,7 @@ def validate(
         names = [config.environment(env_name).name]
     issues: set[Issue] = set()
     todo: set[Issue] = set()
+    warnings: set[Issue] = set()
     desired: DesiredState | None = None
     for name in names:
         env = config.environment(name)
@@ -109,11 +111,17 @@ def validate(
             issues.update(exc.issues)
             continue
         todo.update(placeholders(env, desired))
+        warnings.update(desired.warnings)
     if issues or desired is None:
         raise ManifestError(sorted(issues))
     sms = sum(1 for c in desired.campaigns.values() if c.campaign.campaignType == "sms")
     return ValidationSummary(
-        tuple(names), len(desired.files), sms, len(desired.campaigns) - sms, tuple(sorted(todo))
+        tuple(names),
+        len(desired.files),
+        sms,
+        len(desired.campaigns) - sms,
+        tuple(sorted(todo)),
+        tuple(sorted(warnings)),
     )
 
 

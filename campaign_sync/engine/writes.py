@@ -1,10 +1,9 @@
-"""Apply a plan: preflight checks, stale-plan detection, one write per change, durable state.
+"""Apply a plan: preflight checks, one write per change, durable state.
 
 Guarantees, in order:
 
-* Nothing is written when the plan deletes without ``--allow-delete``, crosses the safety
-  threshold without ``--force``, or (for a saved plan) is stale: different manifests, another
-  state, or a touched campaign that moved live since the plan was made.
+* Nothing is written when the plan deletes without ``--allow-delete`` or crosses the safety
+  threshold without ``--force`` (a saved plan that is stale is refused before, in ``approval``).
 * Creates, then updates, then deletes; one request each. One failure does not stop the rest.
 * After every successful write the state is saved (atomically), so a killed apply loses at
   most the write in flight, and a rerun plans exactly what is left.
@@ -28,8 +27,9 @@ from campaign_sync.core.compare import LiveCampaign
 from campaign_sync.core.diff import compare
 from campaign_sync.core.normalize import FLOW_FIELD, FlowBook, content_hash, live_view, project
 from campaign_sync.core.plan import Action, Change, Plan, Policy, safety_problem
-from campaign_sync.errors import ApiError, ApplyFailed, ProtocolError, SafetyError, StalePlanError, StateError
+from campaign_sync.errors import ApiError, ApplyFailed, ProtocolError, SafetyError, StateError
 from campaign_sync.report.model import show
+from campaign_sync.sanitize import escape
 
 if TYPE_CHECKING:
     from campaign_sync.kore import KoreClient
@@ -115,55 +115,6 @@ def preflight(plan: Plan, policy: Policy, *, allow_delete: bool, force: bool) ->
     problem = safety_problem(plan, policy)
     if problem and not force:
         raise SafetyError(problem + " Nothing was applied.")
-
-
-def check_stale(
-    plan: Plan, live: Mapping[str, LiveCampaign], read: Callable[[str], Mapping[str, Any]]
-) -> None:
-    """Refuse a saved plan when a campaign it touches moved live since it was made (zero writes).
-
-    ``live`` comes from list calls (cheap); a GET is made only when ``updatedAt`` moved, to tell a
-    harmless bump (same content hash) from a real change.
-    """
-    by_name = {(c.campaign_type, c.name.lower()): c for c in live.values()}
-    moved: list[str] = []
-    for change in plan.changes:
-        if change.blocked:
-            continue  # never written, so nothing it touches can make the plan stale
-        if change.action is Action.CREATE:
-            clash = by_name.get((change.campaign_type, change.name.lower()))
-            if clash is not None:
-                moved.append(
-                    f"{change.key}: a live {change.campaign_type} campaign {clash.name!r} "
-                    f"now exists ({clash.id})"
-                )
-            continue
-        assert change.campaign_id is not None
-        current = live.get(change.campaign_id)
-        if current is None:
-            moved.append(f"{change.key} ({change.campaign_id}): deleted live since the plan was made")
-            continue
-        if current.updated_at == change.live_updated_at:
-            continue
-        doc = read(change.campaign_id)
-        if change.live_hash is not None and content_hash(doc) == change.live_hash:
-            continue
-        detail = ""
-        if change.live_view is not None:
-            now, _facts = live_view(doc, current.item, FlowBook())
-            fields = compare(dict(change.live_view), project(now, change.live_view))
-            detail = "; ".join(f"{f.path}: {show(f.before)} -> {show(f.after)}" for f in fields[:5])
-        moved.append(
-            f"{change.key} ({change.campaign_id}) changed live since the plan was made "
-            f"(updatedAt {change.live_updated_at} -> {current.updated_at})"
-            + (f": {detail}" if detail else "")
-        )
-    if moved:
-        raise StalePlanError(
-            "stale plan: nothing was applied.\n  "
-            + "\n  ".join(moved)
-            + "\nRun `campaign-sync plan --out FILE` again and review the new plan."
-        )
 
 
 def kind(campaign_type: str) -> CampaignType:
@@ -314,7 +265,7 @@ def execute(
             detail += "; did not take: " + ", ".join(missed)
         detail += flow_note
         result.outcomes.append(Outcome(change.key, change.action, campaign_id, "applied", detail))
-        progress(f"{label}: {detail} ({campaign_id})")
+        progress(f"{label}: {detail} ({escape(campaign_id)})")
     result.state = state
     return result
 
@@ -369,7 +320,10 @@ def _save_after_write(
 
 
 def results_table(result: ApplyResult) -> str:
-    rows = [(f"{o.action.glyph} {o.key}", o.status, o.campaign_id or "", o.detail) for o in result.outcomes]
+    rows = [
+        (f"{o.action.glyph} {o.key}", o.status, escape(o.campaign_id or ""), escape(o.detail))
+        for o in result.outcomes
+    ]
     if not rows:
         return ""
     width = max(len(r[0]) for r in rows)

@@ -19,6 +19,8 @@ from campaign_sync.urls import check_base_url
 
 CONFIG_NAMES = ("campaign-sync.yaml", "campaign-sync.yml")
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+#: streamId, accountId and iid go into request paths and headers: letters, digits, '.', '_', '-'.
+_API_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 
 class _Strict(BaseModel):
@@ -35,9 +37,9 @@ class AuthSettings(_Strict):
 
 class Environment(_Strict):
     host: str
-    streamId: Annotated[str, Field(min_length=1)]
-    accountId: Annotated[str, Field(min_length=1)]
-    iid: Annotated[str | None, Field(min_length=1)] = None
+    streamId: Annotated[str, Field(min_length=1, pattern=_API_ID)]
+    accountId: Annotated[str, Field(min_length=1, pattern=_API_ID)]
+    iid: Annotated[str | None, Field(min_length=1, pattern=_API_ID)] = None
     auth: AuthSettings = AuthSettings()
     state: Annotated[str | None, Field(min_length=1)] = None
     rateLimit: Annotated[int, Field(ge=1, le=100_000, description="requests per minute")] = 60

@@ -1,4 +1,4 @@
-"""Manifests: discover files, render ``*.j2`` in Jinja2's sandbox, parse safe YAML, validate.
+"""Manifests: discover files, render ``*.j2`` (``templates``: sandbox and limits), parse safe YAML, validate.
 
 Every problem of a run is collected and raised together as one :class:`ManifestError`, each
 as ``path:line: field.path: message``. Nothing here touches the network.
@@ -8,23 +8,25 @@ from __future__ import annotations
 
 import hashlib
 import os
-import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import jinja2
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
 from campaign_sync.errors import Issue, Location, ManifestError
 from campaign_sync.manifests.models import Campaign, parse_campaign
+from campaign_sync.manifests.names import name_errors, name_warnings, skeleton
+from campaign_sync.manifests.templates import (
+    TEMPLATE_VAR_PREFIX,
+    Limits,
+    render,
+    template_context,
+    template_environment,
+)
 from campaign_sync.manifests.yamlsafe import LineDict, YamlProblem, issue, load
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
-TEMPLATE_VAR_PREFIX = "CAMPAIGN_SYNC_VAR_"
-MAX_RENDERED_BYTES = 5 * 1024 * 1024
+__all__ = ["TEMPLATE_VAR_PREFIX", "DesiredState", "ManifestCampaign", "load_desired", "parse_file"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class DesiredState:
     campaigns: dict[str, ManifestCampaign]
     files: tuple[str, ...]
     digest: str
+    warnings: tuple[Issue, ...] = ()
 
 
 def is_manifest(name: str) -> bool:
@@ -87,87 +90,10 @@ def discover(root: Path, entries: Iterable[str]) -> tuple[list[Path], list[Issue
     return sorted(found, key=lambda p: p.relative_to(root).as_posix()), issues
 
 
-class _RepoLoader(jinja2.BaseLoader):
-    """Loads templates (and their includes) only from inside the repository."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def get_source(
-        self, environment: jinja2.Environment, template: str
-    ) -> tuple[str, str, Callable[[], bool]]:
-        pure = PurePosixPath(template)
-        if pure.is_absolute() or ".." in pure.parts or "\\" in template:
-            raise jinja2.TemplateNotFound(
-                f"{template} (templates may only include files inside the repository)"
-            )
-        path = self.root / pure
-        if not path.is_file() or not _inside(self.root, path):
-            raise jinja2.TemplateNotFound(template)
-        text = path.read_text(encoding="utf-8")
-        mtime = path.stat().st_mtime
-        return text, str(path), lambda: path.stat().st_mtime == mtime
-
-
-def template_environment(root: Path) -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(
-        loader=_RepoLoader(root),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        auto_reload=False,
-    )
-
-
-def template_context(
-    variables: Mapping[str, Any], cli_vars: Mapping[str, str], environ: Mapping[str, str], environment: str
-) -> dict[str, Any]:
-    """What a template can see: vars, --var overrides, CAMPAIGN_SYNC_VAR_* and the environment name."""
-    context: dict[str, Any] = {**variables, **cli_vars}
-    context["env"] = {k: v for k, v in environ.items() if k.startswith(TEMPLATE_VAR_PREFIX)}
-    context["environment"] = environment
-    return context
-
-
-def _template_line(exc: BaseException, filename: str) -> int:
-    line = getattr(exc, "lineno", None)
-    if isinstance(exc, jinja2.TemplateSyntaxError) and line:
-        return int(line)
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename == filename and frame.lineno:
-            return frame.lineno
-    return 0
-
-
-def render(
-    env: ImmutableSandboxedEnvironment, root: Path, rel: str, context: Mapping[str, Any]
-) -> str | Issue:
-    filename = str(root / rel)
-    try:
-        text = env.get_template(rel).render(context)
-    except jinja2.UndefinedError as exc:
-        return Issue(Location(rel, _template_line(exc, filename)), "", f"template: {exc.message}")
-    except SecurityError as exc:
-        return Issue(
-            Location(rel, _template_line(exc, filename)), "", f"template: refused by the sandbox: {exc}"
-        )
-    except jinja2.TemplateNotFound as exc:
-        return Issue(
-            Location(rel, _template_line(exc, filename)), "", f"template: cannot include {exc.message}"
-        )
-    except jinja2.TemplateError as exc:
-        return Issue(Location(rel, _template_line(exc, filename)), "", f"template: {exc.message or exc}")
-    except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError, RecursionError) as exc:
-        return Issue(
-            Location(rel, _template_line(exc, filename)), "", f"template: {type(exc).__name__}: {exc}"
-        )
-    if len(text.encode("utf-8")) > MAX_RENDERED_BYTES:
-        return Issue(Location(rel), "", "template: rendered output is larger than 5 MB")
-    return text
-
-
-def parse_file(rel: str, text: str | bytes) -> tuple[list[ManifestCampaign], list[Issue]]:
-    """Parse and validate one (rendered) manifest file."""
+def parse_file(
+    rel: str, text: str | bytes, warnings: list[Issue] | None = None
+) -> tuple[list[ManifestCampaign], list[Issue]]:
+    """Parse and validate one (rendered) manifest file; look-alike names go to ``warnings``."""
     try:
         data = load(text, rel)
     except YamlProblem as exc:
@@ -196,7 +122,29 @@ def parse_file(rel: str, text: str | bytes) -> tuple[list[ManifestCampaign], lis
         else:
             line = getattr(item, "line", 0)
             found.append(ManifestCampaign(result, Location(rel, line)))
+            where = ("campaigns", index, "name")
+            issues.extend(issue(rel, data, where, problem) for problem in name_errors(result.name))
+            if warnings is not None:
+                warnings.extend(issue(rel, data, where, problem) for problem in name_warnings(result.name))
     return found, issues
+
+
+def lookalikes(campaigns: list[ManifestCampaign]) -> list[Issue]:
+    """Warnings for names of one type that differ yet look the same (compatibility forms, case)."""
+    first: dict[tuple[str, str], ManifestCampaign] = {}
+    found: list[Issue] = []
+    for item in campaigns:
+        name = item.campaign.name
+        other = first.setdefault((item.campaign.campaignType, skeleton(name)), item)
+        if other.campaign.name.lower() != name.lower():
+            found.append(
+                Issue(
+                    item.location,
+                    "name",
+                    f"{name!r} looks like {other.campaign.name!r} of {other.key!r} at {other.location}",
+                )
+            )
+    return found
 
 
 def cross_check(campaigns: list[ManifestCampaign]) -> list[Issue]:
@@ -233,12 +181,14 @@ def load_desired(
     cli_vars: Mapping[str, str],
     environ: Mapping[str, str],
     environment: str,
+    limits: Limits | None = None,
 ) -> DesiredState:
-    """Discover, render, parse and validate every manifest; raise all problems together."""
+    """Discover, render (within ``limits``), parse and validate every manifest; raise all problems."""
     files, issues = discover(root, entries)
-    env = template_environment(root)
+    env = template_environment(root, limits)
     context = template_context(variables, cli_vars, environ, environment)
     campaigns: list[ManifestCampaign] = []
+    warnings: list[Issue] = []
     digest = hashlib.sha256()
     shown: list[str] = []
     for path in files:
@@ -264,7 +214,7 @@ def load_desired(
             text = rendered
         body = text.encode("utf-8") if isinstance(text, str) else text
         digest.update(rel.encode() + b"\0" + hashlib.sha256(body).digest())
-        found, problems = parse_file(rel, text)
+        found, problems = parse_file(rel, text, warnings)
         campaigns.extend(found)
         issues.extend(problems)
     issues.extend(cross_check(campaigns))
@@ -274,4 +224,5 @@ def load_desired(
         campaigns={c.key: c for c in sorted(campaigns, key=lambda c: c.key)},
         files=tuple(shown),
         digest="sha256:" + digest.hexdigest(),
+        warnings=tuple(sorted({*warnings, *lookalikes(campaigns)})),
     )

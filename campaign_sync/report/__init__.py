@@ -8,22 +8,22 @@ of their own beyond layout. ``html`` and ``junit`` are imported on use (Jinja2, 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
-from campaign_sync.core.drift import Drift, DriftEntry, Kind
+from campaign_sync.core.drift import Drift, DriftEntry, DriftField, Facet, Kind
 from campaign_sync.core.plan import Action, Plan
 from campaign_sync.report import markdown, text
-from campaign_sync.report.model import Listing, Report, Row, Section, rows_of, show
+from campaign_sync.report.model import Listing, Report, Row, Section, rows_of, safe, show
+from campaign_sync.sanitize import dumps_json, for_terminal
 
 PLAN_FORMATS = ("text", "json", "markdown")
 DRIFT_FORMATS = ("text", "json", "markdown", "html", "junit")
 
 
 def dumps(data: Any) -> str:
-    """Deterministic JSON: identical input gives byte-identical output."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """Deterministic JSON: identical input gives byte-identical output; no raw control characters."""
+    return dumps_json(data)
 
 
 def plan_report(plan: Plan) -> Report:
@@ -68,50 +68,66 @@ def plan_report(plan: Plan) -> Report:
         empty_message="No changes. Live campaigns match the manifests.",
         before_label="live (before)",
         after_label="manifest (after)",
+        digest=plan.digest,
     )
 
 
 def render_plan(plan: Plan, fmt: str, style: Callable[..., str] | None = None) -> str:
+    """One format of a plan; every value in it escaped (``sanitize``), the digest in each."""
     if fmt == "json":
         return dumps(plan.to_json())
-    report = plan_report(plan)
+    report = safe(plan_report(plan))
     if fmt == "markdown":
-        return markdown.render(report)
-    return text.render(report, style)
+        return for_terminal(markdown.render(report))
+    return for_terminal(text.render(report, style))
 
 
-def _drift_rows(entry: DriftEntry) -> tuple[Row, ...]:
+def _row_note(facet: Facet, f: DriftField) -> str:
+    """A changed field's unverified flow; a pending field's live value, when it differs from applied."""
+    if facet.kind is not Kind.PENDING:
+        return "cannot verify: flow id has no known name" if f.unverified else ""
+    if not f.live_known or f.live == f.applied:
+        return ""
+    if f.live == f.manifest:
+        return "live already has this"
+    return f"live now {show(f.live)}"
+
+
+def _drift_rows(facet: Facet) -> tuple[Row, ...]:
+    pending = facet.kind is Kind.PENDING
     return tuple(
-        Row(
-            f.path,
-            show(f.applied),
-            show(f.manifest if entry.kind is Kind.PENDING else f.live),
-            "cannot verify: flow id has no known name" if f.unverified else "",
+        Row(f.path, show(f.applied), show(f.manifest if pending else f.live), _row_note(facet, f))
+        for f in facet.fields
+    )
+
+
+def _drift_sections(entry: DriftEntry) -> list[Section]:
+    """One section per facet of the entry (same key): the human reports show each facet's columns."""
+    sections = []
+    for index, facet in enumerate(entry.facets):
+        notes = [facet.note] if facet.note else []
+        if entry.location and index == 0:
+            notes.append(f"declared in {entry.location}")
+        pending = facet.kind is Kind.PENDING
+        label = f"pending {facet.action}" if pending and facet.action else facet.kind.value
+        sections.append(
+            Section(
+                key=entry.key,
+                kind=facet.kind.value,
+                glyph=facet.kind.glyph,
+                campaign_type=entry.campaign_type,
+                name=entry.name,
+                campaign_id=entry.campaign_id,
+                rows=_drift_rows(facet),
+                notes=tuple(notes),
+                location=entry.location,
+                failed=True,
+                label=label,
+                before_label="applied",
+                after_label="manifest" if pending else "live",
+            )
         )
-        for f in entry.fields
-    )
-
-
-def _drift_section(entry: DriftEntry) -> Section:
-    notes = [entry.note] if entry.note else []
-    if entry.location:
-        notes.append(f"declared in {entry.location}")
-    label = f"pending {entry.action}" if entry.kind is Kind.PENDING and entry.action else entry.kind.value
-    return Section(
-        key=entry.key,
-        kind=entry.kind.value,
-        glyph=entry.kind.glyph,
-        campaign_type=entry.campaign_type,
-        name=entry.name,
-        campaign_id=entry.campaign_id,
-        rows=_drift_rows(entry),
-        notes=tuple(notes),
-        location=entry.location,
-        failed=True,
-        label=label,
-        before_label="applied",
-        after_label="manifest" if entry.kind is Kind.PENDING else "live",
-    )
+    return sections
 
 
 def drift_report(drift: Drift) -> Report:
@@ -155,7 +171,7 @@ def drift_report(drift: Drift) -> Report:
             "unmanaged": summary.unmanaged,
             "in sync": summary.in_sync,
         },
-        sections=tuple(_drift_section(e) for e in drift.entries),
+        sections=tuple(s for e in drift.entries for s in _drift_sections(e)),
         warnings=drift.warnings,
         footer=tuple(footer),
         empty_message="No drift. Live campaigns match what was last applied, and the manifests have no "
@@ -172,19 +188,19 @@ def render_drift(drift: Drift, fmt: str, style: Callable[..., str] | None = None
     """One format of a drift result; the text is deterministic bar the run's time it shows."""
     if fmt == "json":
         return dumps(drift.to_json())
-    report = drift_report(drift)
+    report = safe(drift_report(drift))
     if fmt == "markdown":
-        return markdown.render(report)
+        return for_terminal(markdown.render(report))
     if fmt == "html":
         from campaign_sync.report import html
 
-        return html.render(report)
+        return for_terminal(html.render(report))
     if fmt == "junit":
         from campaign_sync.report import junit
 
-        return junit.render(report, suite=f"campaign-sync drift ({drift.environment})")
+        return for_terminal(junit.render(report, suite=f"campaign-sync drift ({report.environment})"))
     if fmt == "text":
-        return text.render(report, style)
+        return for_terminal(text.render(report, style))
     raise ValueError(f"unknown drift report format {fmt!r}; choose one of {', '.join(DRIFT_FORMATS)}")
 
 

@@ -80,6 +80,8 @@ def render(report: Report, limit: int = LIMIT) -> str:
         f"**{escape(report.summary_line)}**",
         "",
     ]
+    if report.digest:
+        head += [f"Plan digest: `{escape_html(report.digest)}`", ""]
     if not report.sections:
         head += [report.empty_message, ""]
     tail: list[str] = []

@@ -5,15 +5,21 @@ A :class:`Report` is a summary line, counts, and one :class:`Section` per campai
 listed, not changed: unmanaged ones) and the campaigns found in order (``in_sync``, which only
 JUnit shows one by one). Text, Markdown, HTML and JUnit renderers all read this model, so the
 table logic exists once. Values are shown with :func:`show`.
+
+Every text in a report may have come from the server or a manifest: :func:`safe` escapes each
+one (``campaign_sync.sanitize.escape``) before any renderer sees it, so a control, bidi or
+zero-width character, or a newline inside a value, never reaches a report raw.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from campaign_sync.core.diff import FieldChange
+from campaign_sync.sanitize import escape
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ class Report:
     extra: dict[str, Any] = field(default_factory=dict)
     listings: tuple[Listing, ...] = ()
     in_sync: tuple[Section, ...] = ()
+    digest: str | None = None
 
     def labels(self, section: Section) -> tuple[str, str]:
         """The before and after column headings for one section."""
@@ -74,14 +81,39 @@ class Report:
 
 
 def show(value: Any) -> str:
-    """A value as one line: strings quoted, lists and mappings as compact JSON, absent as (none)."""
+    """A value as one line: strings quoted, lists and mappings as compact JSON, absent as (none).
+
+    Hidden characters (controls, bidi, zero-width) are escaped, so the line is safe to print.
+    """
     if value is None:
         return "(none)"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return escape(json.dumps(value, ensure_ascii=False))
     if isinstance(value, dict) and set(value) == {"start", "end"}:
-        return f"{value['start']} - {value['end']}"
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+        return escape(f"{value['start']} - {value['end']}")
+    return escape(json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "), default=str))
+
+
+T = TypeVar("T")
+
+
+def _escaped(value: T) -> T:
+    """A report value with every string in it escaped (dataclasses and tuples walked)."""
+    if isinstance(value, str):
+        return escape(value)  # type: ignore[return-value]
+    if isinstance(value, tuple):
+        return tuple(_escaped(v) for v in value)  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {escape(str(k)): _escaped(v) for k, v in value.items()}  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _escaped(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    return value
+
+
+def safe(report: Report) -> Report:
+    """The report with every text escaped: what the renderers get."""
+    return _escaped(report)
 
 
 def _unverified_note(change: FieldChange) -> str:

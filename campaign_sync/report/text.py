@@ -77,4 +77,6 @@ def render(report: Report, style: Style | None = None) -> str:
         lines.append("")
     lines.append(style(report.summary_line, bold=True))
     lines.extend(report.footer)
+    if report.digest:
+        lines.append(f"Plan digest: {report.digest}")
     return "\n".join(lines) + "\n"

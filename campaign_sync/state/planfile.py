@@ -1,137 +1,140 @@
-"""Saved plans (``plan --out FILE``): the plan plus what apply needs to prove it is not stale.
+"""Saved plans (``plan --out FILE``): an expectation for ``apply PLANFILE``, never an instruction.
 
-The file holds the manifests' digest, the state's lineage and serial, and for every campaign
-the plan touches its live ``updatedAt``, content hash and canonical view at plan time. It holds
-no secret: request bodies carry campaign fields only.
+The file holds the plan as a reviewer saw it (the SPEC section 5 JSON, with its digest), the
+manifests' digest, the state's lineage and serial, the ``--target`` keys, and for every campaign
+the plan updates or deletes its live ``updatedAt`` and content hash at plan time. ``apply``
+recomputes the plan and compares digests; what it reads here only decides whether to refuse and
+explains a refusal. No request body, no campaign document and no secret is stored.
+
+Format 2 (format 1 carried request bodies that apply executed; it is refused with a hint).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from campaign_sync import __version__
 from campaign_sync.core.diff import FieldChange
-from campaign_sync.core.plan import Action, Change, Match, Plan, Summary
+from campaign_sync.core.plan import Action, Plan
 from campaign_sync.errors import CampaignSyncError
 from campaign_sync.files import write_atomic
+from campaign_sync.sanitize import dumps_json
 
 KIND = "campaign-sync plan"
-VERSION = 1
+VERSION = 2
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class SavedChange:
+    """One change as the saved plan shows it (for explaining a refusal only)."""
+
+    key: str
+    action: str
+    campaign_type: str
+    campaign_id: str | None
+    fields: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class Version:
+    """A touched campaign's live version when the plan was made."""
+
+    campaign_id: str | None
+    updated_at: str | None
+    content_hash: str | None
 
 
 @dataclass(frozen=True)
 class SavedPlan:
-    plan: Plan
+    environment: str
+    digest: str
     manifests_digest: str
     lineage: str
     serial: int
     targets: tuple[str, ...]
     created_at: str
+    changes: tuple[SavedChange, ...] = ()
+    versions: Mapping[str, Version] = field(default_factory=dict)
     path: str = ""
 
 
-def _change_json(change: Change) -> dict[str, Any]:
-    return {
-        "key": change.key,
-        "action": change.action.value,
-        "campaignType": change.campaign_type,
-        "name": change.name,
-        "campaignId": change.campaign_id,
-        "fields": [f.to_json() for f in change.fields],
-        "blocked": change.blocked,
-        "adopted": change.adopted,
-        "note": change.note,
-        "location": change.location,
-        "body": change.body,
-        "liveUpdatedAt": change.live_updated_at,
-        "liveHash": change.live_hash,
-        "liveView": change.live_view,
-        "applied": change.applied,
+def to_json(
+    plan: Plan,
+    *,
+    manifests_digest: str,
+    lineage: str,
+    serial: int,
+    targets: Sequence[str],
+    created_at: str,
+) -> dict[str, Any]:
+    versions = {
+        c.key: {"campaignId": c.campaign_id, "updatedAt": c.live_updated_at, "contentHash": c.live_hash}
+        for c in plan.changes
+        if c.action is not Action.CREATE
     }
-
-
-def _change(data: Mapping[str, Any]) -> Change:
-    return Change(
-        key=data["key"],
-        action=Action(data["action"]),
-        campaign_type=data["campaignType"],
-        name=data["name"],
-        campaign_id=data.get("campaignId"),
-        fields=tuple(
-            FieldChange(f["path"], f.get("before"), f.get("after"), bool(f.get("unverified")))
-            for f in data.get("fields", [])
-        ),
-        blocked=data.get("blocked"),
-        adopted=bool(data.get("adopted")),
-        note=data.get("note"),
-        location=data.get("location"),
-        body=data.get("body"),
-        live_updated_at=data.get("liveUpdatedAt"),
-        live_hash=data.get("liveHash"),
-        live_view=data.get("liveView"),
-        applied=data.get("applied"),
-    )
-
-
-def _match_json(match: Match) -> dict[str, Any]:
-    return {
-        "key": match.key,
-        "campaignId": match.campaign_id,
-        "campaignType": match.campaign_type,
-        "name": match.name,
-        "adopted": match.adopted,
-        "applied": match.applied,
-        "updatedAt": match.updated_at,
-        "liveHash": match.live_hash,
-    }
-
-
-def _match(data: Mapping[str, Any]) -> Match:
-    return Match(
-        data["key"],
-        data["campaignId"],
-        data["campaignType"],
-        data["name"],
-        bool(data["adopted"]),
-        data["applied"],
-        data.get("updatedAt"),
-        data.get("liveHash"),
-    )
-
-
-def to_json(saved: SavedPlan) -> dict[str, Any]:
-    plan = saved.plan
     return {
         "kind": KIND,
         "formatVersion": VERSION,
         "toolVersion": __version__,
-        "createdAt": saved.created_at,
+        "createdAt": created_at,
         "environment": plan.environment,
-        "manifestsDigest": saved.manifests_digest,
-        "state": {"lineage": saved.lineage, "serial": saved.serial},
-        "targets": list(saved.targets),
+        "manifestsDigest": manifests_digest,
+        "state": {"lineage": lineage, "serial": serial},
+        "targets": list(targets),
         "plan": plan.to_json(),
-        "detail": {
-            "changes": [_change_json(c) for c in plan.changes],
-            "matches": [_match_json(m) for m in plan.matches],
-            "learnedFlows": dict(plan.learned_flows),
-            "forget": list(plan.forget),
-            "managed": plan.managed,
-            "rateLimit": plan.rate_limit,
-        },
+        "versions": versions,
     }
 
 
-def write(saved: SavedPlan, path: Path) -> None:
-    text = json.dumps(to_json(saved), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def write(path: Path, data: Mapping[str, Any]) -> None:
+    """Save a plan file (owner read/write only: it shows campaign values)."""
     try:
-        write_atomic(path, text)
+        write_atomic(path, dumps_json(data))
     except OSError as exc:
         raise CampaignSyncError(f"cannot save the plan to {path}: {exc.strerror or exc}") from None
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be a string")
+    return value
+
+
+def _optional(value: Any, what: str) -> str | None:
+    return None if value is None else _text(value, what)
+
+
+def _saved_change(data: Any) -> SavedChange:
+    if not isinstance(data, Mapping):
+        raise ValueError("a change must be an object")
+    fields = data.get("fields") or []
+    if not isinstance(fields, list) or not all(isinstance(f, Mapping) for f in fields):
+        raise ValueError("fields must be a list of objects")
+    return SavedChange(
+        key=_text(data.get("key"), "key"),
+        action=_text(data.get("action"), "action"),
+        campaign_type=_text(data.get("campaignType"), "campaignType"),
+        campaign_id=_optional(data.get("campaignId"), "campaignId"),
+        fields=tuple(
+            FieldChange(_text(f.get("path"), "path"), f.get("before"), f.get("after")) for f in fields
+        ),
+    )
+
+
+def _version(data: Any) -> Version:
+    if not isinstance(data, Mapping):
+        raise ValueError("a version must be an object")
+    return Version(
+        _optional(data.get("campaignId"), "campaignId"),
+        _optional(data.get("updatedAt"), "updatedAt"),
+        _optional(data.get("contentHash"), "contentHash"),
+    )
 
 
 def read(path: Path) -> SavedPlan:
@@ -146,32 +149,37 @@ def read(path: Path) -> SavedPlan:
         raise CampaignSyncError(f"{shown}: not a campaign-sync plan file")
     if data.get("formatVersion") != VERSION:
         raise CampaignSyncError(
-            f"{shown}: plan format {data.get('formatVersion')!r} is not supported "
-            f"by campaign-sync {__version__}"
+            f"{shown}: plan format {data.get('formatVersion')!r} is not supported by campaign-sync "
+            f"{__version__}; run `campaign-sync plan --out {shown}` again"
         )
     try:
-        detail = data["detail"]
-        summary = data["plan"]["summary"]
-        plan = Plan(
-            environment=data["environment"],
-            changes=tuple(_change(c) for c in detail["changes"]),
-            summary=Summary(
-                **{k: int(summary[k]) for k in ("create", "update", "delete", "unchanged", "unmanaged")}
-            ),
-            matches=tuple(_match(m) for m in detail["matches"]),
-            warnings=tuple(data["plan"].get("warnings", [])),
-            learned_flows=dict(detail.get("learnedFlows", {})),
-            forget=tuple(detail.get("forget", [])),
-            managed=int(detail.get("managed", 0)),
-            rate_limit=int(detail.get("rateLimit", 60)),
-        )
+        plan = data["plan"]
+        digest = _text(plan["digest"], "plan.digest")
+        if not DIGEST.match(digest):
+            raise ValueError("plan.digest must be sha256: and 64 hex digits")
+        state = data["state"]
+        targets = data.get("targets", [])
+        if not isinstance(targets, list):
+            raise ValueError("targets must be a list")
+        versions = data.get("versions", {})
+        if not isinstance(versions, Mapping):
+            raise ValueError("versions must be an object")
+        changes = plan.get("changes", [])
+        if not isinstance(changes, list):
+            raise ValueError("plan.changes must be a list")
+        serial = state["serial"]
+        if isinstance(serial, bool) or not isinstance(serial, int):
+            raise ValueError("state.serial must be a number")
         return SavedPlan(
-            plan=plan,
-            manifests_digest=data["manifestsDigest"],
-            lineage=data["state"]["lineage"],
-            serial=int(data["state"]["serial"]),
-            targets=tuple(data.get("targets", [])),
-            created_at=data.get("createdAt", ""),
+            environment=_text(data["environment"], "environment"),
+            digest=digest,
+            manifests_digest=_text(data["manifestsDigest"], "manifestsDigest"),
+            lineage=_text(state["lineage"], "state.lineage"),
+            serial=serial,
+            targets=tuple(_text(t, "targets[]") for t in targets),
+            created_at=str(data.get("createdAt", "")),
+            changes=tuple(_saved_change(c) for c in changes),
+            versions={_text(k, "versions key"): _version(v) for k, v in versions.items()},
             path=shown,
         )
     except (KeyError, TypeError, ValueError) as exc:

@@ -1,11 +1,15 @@
 """Fixtures for drift tests: the end-to-end emulator and workspace (shared with tests/e2e), and
-headless Chromium for the HTML report, installed with apt-get when missing and possible."""
+headless Chromium for the HTML report.
+
+Chromium is a system package: ``make test``'s tool step (``make tools``) installs Debian's
+``chromium`` when it is missing and it runs as root. No fixture installs anything; a machine
+without Chromium fails the browser test with the command that fixes it (never a skip: the
+check must run in CI).
+"""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 
 import pytest
 
@@ -23,37 +27,13 @@ CHROMIUM_FLAGS = (
 )
 
 
-def _install_chromium() -> str:
-    """Why Chromium could not be installed, or "" when it was."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return "not running as root"
-    if shutil.which("apt-get") is None:
-        return "no apt-get on this machine"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    steps = (
-        ["apt-get", "update"],
-        ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-    )
-    for step in steps:
-        try:
-            done = subprocess.run(step, env=env, capture_output=True, text=True, timeout=1800, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"`{' '.join(step)}` failed: {exc}"
-        if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            return f"`{' '.join(step)}` exited {done.returncode}: {' / '.join(tail)}"
-    return ""
-
-
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Path to Debian's chromium; installed on first use when missing (root + apt-get)."""
+    """Path to Debian's chromium, which ``make tools`` installs."""
     path = shutil.which("chromium")
     if path is None:
-        problem = _install_chromium()
-        path = shutil.which("chromium")
-        if path is None:
-            pytest.skip(
-                f"chromium is not installed and could not be installed: {problem or 'not on PATH after install'}"
-            )
+        pytest.fail(
+            "chromium is not installed: run `make tools` as root (it installs Debian's chromium with "
+            "apt-get), or `apt-get install chromium`"
+        )
     return path

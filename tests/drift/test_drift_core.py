@@ -73,7 +73,15 @@ def test_in_sync_is_no_drift() -> None:
     result = drift_of(**IN_SYNC)  # type: ignore[arg-type]
     assert result.entries == ()
     assert not result.has_drift
-    assert result.summary.to_json() == {"changed": 0, "missing": 0, "pending": 0, "unmanaged": 0, "inSync": 2}
+    assert result.summary.to_json() == {
+        "changed": 0,
+        "missing": 0,
+        "pending": 0,
+        "unmanaged": 0,
+        "inSync": 2,
+        "managed": 2,
+        "facets": {"changed": 0, "missing": 0, "pending": 0},
+    }
     assert result.summary.line() == "Drift: 0 changed, 0 missing, 0 pending, 0 unmanaged."
     assert [m.key for m in result.managed] == ["bill-reminder", "interactive-support"]
 
@@ -176,17 +184,123 @@ def test_pending_delete_for_a_state_key_no_manifest_has() -> None:
     )
 
 
-def test_changed_and_pending_together_are_two_entries_sorted_by_kind() -> None:
+def test_changed_and_pending_together_are_one_entry_whose_counts_add_up() -> None:
     doc = {**SMS_SIMPLE_LIVE, "priority": "1"}
     new = SMS_SIMPLE.replace("description: Due date reminder", "description: Pay by Friday")
     result = drift_of({"bill-reminder": item(new)}, [live(doc)], {"bill-reminder": SIMPLE_REC})
-    assert kinds(result) == [("bill-reminder", "changed"), ("bill-reminder", "pending")]
-    changed, pending = result.entries
-    assert [(f.path, f.applied, f.live) for f in changed.fields] == [("priority", "3", "1")]
-    assert [(f.path, f.applied, f.manifest) for f in pending.fields] == [
-        ("description", "Due date reminder", "Pay by Friday")
+    (entry,) = result.entries
+    assert (entry.key, entry.kind, entry.kinds) == (
+        "bill-reminder",
+        Kind.CHANGED,
+        (Kind.CHANGED, Kind.PENDING),
+    )
+    assert (entry.action, entry.campaign_id) == ("update", SIMPLE_ID)
+    assert [(f.path, f.applied, f.live, f.manifest, f.kinds) for f in entry.fields] == [
+        ("description", "Due date reminder", "Due date reminder", "Pay by Friday", (Kind.PENDING,)),
+        ("priority", "3", "1", None, (Kind.CHANGED,)),
     ]
-    assert result.summary.to_json() == {"changed": 1, "missing": 0, "pending": 1, "unmanaged": 0, "inSync": 0}
+    assert entry.note == "changed outside campaign-sync; manifest changes not applied yet"
+    summary = result.summary
+    assert summary.to_json() == {
+        "changed": 1,
+        "missing": 0,
+        "pending": 0,
+        "unmanaged": 0,
+        "inSync": 0,
+        "managed": 1,
+        "facets": {"changed": 1, "missing": 0, "pending": 1},
+    }
+    assert summary.changed + summary.missing + summary.pending + summary.in_sync == len(result.managed)
+    assert summary.line() == "Drift: 1 changed, 0 missing, 0 pending, 0 unmanaged; 1 of them also pending."
+
+
+def test_a_path_changed_live_and_in_the_manifest_is_one_field_with_both_kinds() -> None:
+    doc = {**SMS_SIMPLE_LIVE, "description": "Edited in the UI"}
+    new = SMS_SIMPLE.replace("description: Due date reminder", "description: Pay by Friday")
+    result = drift_of({"bill-reminder": item(new)}, [live(doc)], {"bill-reminder": SIMPLE_REC})
+    (entry,) = result.entries
+    (field,) = entry.fields
+    assert (field.path, field.applied, field.live, field.manifest) == (
+        "description",
+        "Due date reminder",
+        "Edited in the UI",
+        "Pay by Friday",
+    )
+    assert field.kinds == (Kind.CHANGED, Kind.PENDING)
+    assert entry.to_json()["fields"] == [
+        {
+            "path": "description",
+            "applied": "Due date reminder",
+            "live": "Edited in the UI",
+            "manifest": "Pay by Friday",
+            "kinds": ["changed", "pending"],
+        }
+    ]
+
+
+def test_a_pending_change_carries_the_live_value() -> None:
+    new = SMS_SIMPLE.replace("description: Due date reminder", "description: Pay by Friday")
+    new = new.replace('priority: "3"', 'priority: "2"')
+    assert 'priority: "2"' in new
+    result = drift_of({"bill-reminder": item(new)}, [live(SMS_SIMPLE_LIVE)], {"bill-reminder": SIMPLE_REC})
+    (entry,) = result.entries
+    assert entry.kinds == (Kind.PENDING,)
+    assert [(f.path, f.applied, f.live, f.manifest, f.live_known) for f in entry.fields] == [
+        ("description", "Due date reminder", "Due date reminder", "Pay by Friday", True),
+        ("priority", "3", "3", "2", True),
+    ]
+
+
+def test_a_pending_field_the_applied_record_lacks_shows_live_all_the_same() -> None:
+    # An older apply did not manage the contact lists; the manifest declares them now.
+    applied_without = {k: v for k, v in SIMPLE_REC.applied.items() if k != "contactLists"}
+    record = Rec(SIMPLE_ID, "sms", "Bill Reminder", applied_without)
+    lists = ["CL Only 2020 Dec 4", "Renewals Q3"]
+    new = SMS_SIMPLE.replace("contactLists: [CL Only 2020 Dec 4]", f"contactLists: [{', '.join(lists)}]")
+    result = drift_of({"bill-reminder": item(new)}, [live(SMS_SIMPLE_LIVE)], {"bill-reminder": record})
+    (entry,) = result.entries
+    assert [(f.path, f.applied, f.live, f.manifest) for f in entry.fields] == [
+        ("contactLists", None, SMS_SIMPLE_LIVE["contactLists"], lists)
+    ]
+
+
+def test_a_pending_flow_shows_the_live_flow_by_name_or_by_id() -> None:
+    new = SMS_ADVANCED.replace("experienceFlowName: SMS Support Flow", "experienceFlowName: Voice Flow 2")
+    assert new != SMS_ADVANCED
+    state = {"interactive-support": ADV_REC}
+    paired = drift_of({"interactive-support": item(new)}, [live(SMS_ADVANCED_LIVE)], state)
+    (field,) = paired.entries[0].fields
+    assert (field.path, field.applied, field.live, field.manifest) == (
+        "experienceFlowName",
+        "SMS Support Flow",
+        "SMS Support Flow",
+        "Voice Flow 2",
+    )
+    unpaired = drift_of({"interactive-support": item(new)}, [live(SMS_ADVANCED_LIVE)], state, FlowBook())
+    flow = next(f for f in unpaired.entries[0].fields if f.path == "experienceFlowName")
+    assert flow.kinds == (Kind.CHANGED, Kind.PENDING)
+    assert (flow.live, flow.unverified) == (FLOW_ID, True), "no pairing: the id, never a made-up name"
+
+
+def test_missing_and_pending_together_are_one_missing_entry_apply_recreates() -> None:
+    new = SMS_SIMPLE.replace("description: Due date reminder", "description: Pay by Friday")
+    result = drift_of({"bill-reminder": item(new)}, [], {"bill-reminder": SIMPLE_REC})
+    (entry,) = result.entries
+    assert (entry.kind, entry.kinds, entry.action) == (Kind.MISSING, (Kind.MISSING, Kind.PENDING), "create")
+    (field,) = entry.fields
+    assert (field.path, field.live, field.live_known) == ("description", None, False)
+    assert result.summary.to_json()["missing"] == 1
+    assert result.summary.to_json()["pending"] == 0
+    assert entry.note == (
+        "deleted outside campaign-sync; apply creates it again; manifest changes not applied yet"
+    )
+
+
+def test_a_pending_create_knows_no_live_value() -> None:
+    result = drift_of({"bill-reminder": item(SMS_SIMPLE)}, [live(SMS_SIMPLE_LIVE)], {})
+    (entry,) = result.entries
+    assert entry.campaign_id == SIMPLE_ID, "the campaign apply would adopt"
+    assert all(f.live is None and not f.live_known for f in entry.fields)
 
 
 def test_unmanaged_live_campaigns_are_listed_not_drift() -> None:
@@ -386,14 +500,29 @@ def test_json_is_the_spec_shape_and_deterministic() -> None:
     assert data["formatVersion"] == 1
     assert data["environment"] == "prod"
     assert data["generatedAt"] == NOW
-    assert data["summary"] == {"changed": 1, "missing": 0, "pending": 1, "unmanaged": 1, "inSync": 0}
-    changed, pending = data["campaigns"]
-    assert changed["kind"] == "changed"
-    assert changed["fields"] == [{"path": "priority", "applied": "3", "live": "1"}]
-    assert changed["updatedAt"] == "2030-01-01T00:00:00Z"
-    assert pending["kind"] == "pending"
-    assert pending["fields"] == [
-        {"path": "description", "applied": "Due date reminder", "live": None, "manifest": "Pay by Friday"}
+    assert data["summary"] == {
+        "changed": 1,
+        "missing": 0,
+        "pending": 0,
+        "unmanaged": 1,
+        "inSync": 0,
+        "managed": 1,
+        "facets": {"changed": 1, "missing": 0, "pending": 1},
+    }
+    (entry,) = data["campaigns"]
+    assert entry["kind"] == "changed"
+    assert entry["kinds"] == ["changed", "pending"]
+    assert entry["action"] == "update"
+    assert entry["updatedAt"] == "2030-01-01T00:00:00Z"
+    assert entry["fields"] == [
+        {
+            "path": "description",
+            "applied": "Due date reminder",
+            "live": "Due date reminder",
+            "manifest": "Pay by Friday",
+            "kinds": ["pending"],
+        },
+        {"path": "priority", "applied": "3", "live": "1", "kinds": ["changed"]},
     ]
     assert data["unmanaged"] == [
         {"id": "cd-x", "name": "Interactive Support SMS Campaign", "campaignType": "sms"}

@@ -130,11 +130,24 @@ def test_changed_live_is_drift_with_applied_and_live_values(ws: Workspace, emula
     (entry,) = data["campaigns"]
     assert (entry["key"], entry["kind"], entry["campaignId"]) == ("bill-reminder", "changed", BILL)
     assert entry["fields"] == [
-        {"path": "description", "applied": "Due date reminder", "live": "Edited in the UI"},
-        {"path": "priority", "applied": "3", "live": "4"},
+        {
+            "path": "description",
+            "applied": "Due date reminder",
+            "live": "Edited in the UI",
+            "kinds": ["changed"],
+        },
+        {"path": "priority", "applied": "3", "live": "4", "kinds": ["changed"]},
     ]
     assert entry["updatedAt"] == emulator.campaign(BILL)["updatedAt"]
-    assert data["summary"] == {"changed": 1, "missing": 0, "pending": 0, "unmanaged": 0, "inSync": 3}
+    assert data["summary"] == {
+        "changed": 1,
+        "missing": 0,
+        "pending": 0,
+        "unmanaged": 0,
+        "inSync": 3,
+        "managed": 4,
+        "facets": {"changed": 1, "missing": 0, "pending": 0},
+    }
     assert gets(emulator) == [BILL]  # only the campaign whose updatedAt moved is read
     assert ws.run("drift").code == 2
 
@@ -173,21 +186,59 @@ def test_pending_manifest_changes_need_no_read(ws: Workspace, emulator: Emulator
         ("collections", "pending", "update"),
     ]
     assert data["campaigns"][1]["fields"] == [
-        {"path": "dialingStrategy.maxRingTime", "applied": 40, "live": None, "manifest": 45}
+        {
+            "path": "dialingStrategy.maxRingTime",
+            "applied": 40,
+            "live": 40,
+            "manifest": 45,
+            "kinds": ["pending"],
+        }
     ]
-    assert gets(emulator) == []
+    assert gets(emulator) == [], "live comes from the state's cached copy, still current by its updatedAt"
 
 
-def test_changed_and_pending_on_one_campaign_are_two_entries(ws: Workspace, emulator: Emulator) -> None:
+def test_changed_and_pending_on_one_campaign_are_one_entry_and_every_count_agrees(
+    ws: Workspace, emulator: Emulator
+) -> None:
     setup(ws, emulator)
     emulator.patch(BILL, {"priority": "1"})
     edit(ws, "sms.yaml", "description: Due date reminder", "description: Pay by Friday")
     with read_only(ws, emulator):
         data = as_json(ws)
-    assert [(c["key"], c["kind"]) for c in data["campaigns"]] == [
-        ("bill-reminder", "changed"),
-        ("bill-reminder", "pending"),
+        junit = drift(ws, "--format", "junit").out
+        text = drift(ws).out
+    [entry] = data["campaigns"]
+    assert (entry["key"], entry["kind"], entry["kinds"], entry["action"]) == (
+        "bill-reminder",
+        "changed",
+        ["changed", "pending"],
+        "update",
+    )
+    assert entry["fields"] == [
+        {
+            "path": "description",
+            "applied": "Due date reminder",
+            "live": "Due date reminder",
+            "manifest": "Pay by Friday",
+            "kinds": ["pending"],
+        },
+        {"path": "priority", "applied": "3", "live": "1", "kinds": ["changed"]},
     ]
+    summary = data["summary"]
+    assert (summary["changed"], summary["missing"], summary["pending"], summary["inSync"]) == (1, 0, 0, 3)
+    assert summary["facets"] == {"changed": 1, "missing": 0, "pending": 1}
+    drifted = summary["changed"] + summary["missing"] + summary["pending"]
+    assert drifted == len(data["campaigns"])
+    assert drifted + summary["inSync"] == summary["managed"] == 4
+    suite = ET.fromstring(junit.encode()).find("testsuite")  # noqa: S314 - our own output
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures")) == ("4", "1")
+    failures = [c for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert [(c.get("name"), c.find("failure").get("type")) for c in failures] == [  # type: ignore[union-attr]
+        ("bill-reminder", "changed,pending")
+    ]
+    assert "Drift: 1 changed, 0 missing, 0 pending, 0 unmanaged; 1 of them also pending." in text
+    assert "3 managed campaigns in sync." in text
 
 
 def test_removed_from_the_manifests_is_pending_delete_and_read_only_when_it_moved(
@@ -206,9 +257,8 @@ def test_removed_from_the_manifests_is_pending_delete_and_read_only_when_it_move
     emulator.clear_journal()
     with read_only(ws, emulator):
         data = as_json(ws)
-    assert [(c["key"], c["kind"]) for c in data["campaigns"]] == [
-        ("product-feedback", "changed"),
-        ("product-feedback", "pending"),
+    assert [(c["key"], c["kinds"], c.get("action")) for c in data["campaigns"]] == [
+        ("product-feedback", ["changed", "pending"], "delete")
     ]
     assert gets(emulator) == [AGENTLESS]
 

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from campaign_sync.core.drift import Drift, DriftEntry, DriftField, Kind, Managed, Unmanaged
+from campaign_sync.core.drift import Drift, DriftEntry, DriftField, Facet, Kind, Managed, Unmanaged
 from campaign_sync.report import DRIFT_FORMATS, drift_report, html, junit, markdown, render_drift, text
 
 HOSTILE_NAMES = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "{{ 7*7 }}")
@@ -16,28 +16,21 @@ NOW = "2030-01-02T03:04:05Z"
 
 
 def sample(name: str = HOSTILE_NAMES[0], value: str = "x", unmanaged: tuple[Unmanaged, ...] = ()) -> Drift:
+    changed = Facet(
+        Kind.CHANGED,
+        (DriftField("description", "Due", value), DriftField("priority", "3", "4")),
+        note="changed outside campaign-sync",
+        updated_at="2030-01-01T00:00:00.000Z",
+    )
+    pending = Facet(
+        Kind.PENDING,
+        (DriftField("name", "Bill", "Bill", manifest=name),),
+        note="manifest changes not applied yet",
+        action="update",
+    )
     entries = (
-        DriftEntry(
-            "bill",
-            Kind.CHANGED,
-            "sms",
-            name,
-            "cd-1",
-            (DriftField("description", "Due", value), DriftField("priority", "3", "4")),
-            updated_at="2030-01-01T00:00:00.000Z",
-            note="changed outside campaign-sync",
-        ),
-        DriftEntry(
-            "bill",
-            Kind.PENDING,
-            "sms",
-            name,
-            "cd-1",
-            (DriftField("name", "Bill", manifest=name),),
-            action="update",
-            note="manifest changes not applied yet",
-        ),
-        DriftEntry("gone", Kind.MISSING, "voice", "Gone", "cd-2", note="deleted outside campaign-sync"),
+        DriftEntry("bill", "sms", name, "cd-1", (pending, changed)),
+        DriftEntry.of("gone", Kind.MISSING, "voice", "Gone", "cd-2", note="deleted outside campaign-sync"),
     )
     managed = (
         Managed("bill", "sms", name, "cd-1"),
@@ -99,7 +92,7 @@ def test_html_is_self_contained_and_phone_friendly() -> None:
     assert page.count('<div class="scroll">') == 3  # two field tables and the unmanaged listing scroll
     assert "overflow-x: auto" in page
     text_content = "".join(parsed.text)
-    assert "Drift: 1 changed, 1 missing, 1 pending, 1 unmanaged." in text_content
+    assert "Drift: 1 changed, 1 missing, 0 pending, 1 unmanaged; 1 of them also pending." in text_content
     assert NOW in text_content
     assert "prod" in text_content
     assert "Stray" in text_content
@@ -109,7 +102,8 @@ def test_markdown_escapes_user_text_in_tables_and_listings() -> None:
     nasty = "Promo @here <script>x</script> | `rm -rf` https://evil.example"
     out = render_drift(sample(nasty, value=nasty, unmanaged=(Unmanaged("cd-9", "sms", nasty),)), "markdown")
     assert out.startswith(
-        "### Drift since the last apply · `prod`\n\n**Drift: 1 changed, 1 missing, 1 pending"
+        "### Drift since the last apply · `prod`\n\n**Drift: 1 changed, 1 missing, 0 pending, 1 unmanaged; "
+        "1 of them also pending.**"
     )
     assert "@here" not in out
     assert "<script>" not in out
@@ -127,7 +121,7 @@ def test_markdown_escapes_user_text_in_tables_and_listings() -> None:
 
 def test_markdown_stays_under_the_comment_limit_with_a_note() -> None:
     entries = tuple(
-        DriftEntry(
+        DriftEntry.of(
             f"k{i:04d}",
             Kind.CHANGED,
             "sms",
@@ -182,11 +176,11 @@ def test_junit_maps_one_testcase_per_managed_campaign() -> None:
     assert props["generatedAt"] == NOW
 
 
-def test_junit_replaces_characters_xml_cannot_hold() -> None:
-    entry = DriftEntry("k", Kind.MISSING, "sms", "N", "cd-1", location="manifests/bad\x00\x1b.yaml:2")
+def test_junit_shows_characters_xml_cannot_hold_escaped() -> None:
+    entry = DriftEntry.of("k", Kind.MISSING, "sms", "N", "cd-1", location="manifests/bad\x00\x1b.yaml:2")
     out = render_drift(Drift("prod", (entry,), (Managed("k", "sms", "N", "cd-1"),), ()), "junit")
     root = ET.fromstring(out.encode())  # noqa: S314 - would raise on a raw control character
-    assert "manifests/bad\ufffd\ufffd.yaml:2" in (root.findtext("testsuite/testcase/failure") or "")
+    assert "manifests/bad\\u0000\\u001b.yaml:2" in (root.findtext("testsuite/testcase/failure") or "")
 
 
 def test_text_names_the_kind_and_the_columns() -> None:
@@ -196,7 +190,9 @@ def test_text_names_the_kind_and_the_columns() -> None:
     assert "  ! missing voice gone:" in out
     assert '      # applied -> live\n      description: "Due" -> "x"' in out
     assert '      # applied -> manifest\n      name: "Bill" -> "Bill"' in out
-    assert out.rstrip().splitlines()[-2] == "Drift: 1 changed, 1 missing, 1 pending, 0 unmanaged."
+    assert out.rstrip().splitlines()[-2] == (
+        "Drift: 1 changed, 1 missing, 0 pending, 0 unmanaged; 1 of them also pending."
+    )
     assert out.rstrip().endswith("1 managed campaign in sync.")
 
 
@@ -227,3 +223,41 @@ def test_identical_input_gives_identical_output(fmt: str) -> None:
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown drift report format"):
         render_drift(sample(), "pdf")
+
+
+def test_a_pending_row_says_what_live_has_when_it_differs_from_applied() -> None:
+    pending = Facet(
+        Kind.PENDING,
+        (
+            DriftField("description", "Due", "Edited", manifest="Pay by Friday"),
+            DriftField("name", "Bill", "Bill 2", manifest="Bill 2"),
+            DriftField("priority", "3", "3", manifest="2"),
+            DriftField("schedule", None, manifest={"isSchedulingEnabled": False}, live_known=False),
+        ),
+        note="manifest changes not applied yet",
+        action="update",
+    )
+    changed = Facet(
+        Kind.CHANGED, (DriftField("description", "Due", "Edited"), DriftField("name", "Bill", "Bill 2"))
+    )
+    entry = DriftEntry("bill", "sms", "Bill", "cd-1", (changed, pending))
+    out = render_drift(Drift("prod", (entry,), (Managed("bill", "sms", "Bill", "cd-1"),), ()), "text")
+    assert '      description: "Due" -> "Pay by Friday"  (live now "Edited")' in out
+    assert '      name: "Bill" -> "Bill 2"  (live already has this)' in out
+    assert '      priority: "3" -> "2"\n' in out
+    assert "      schedule: (none) -> " in out
+    assert "Drift: 1 changed, 0 missing, 0 pending, 0 unmanaged; 1 of them also pending." in out
+    data = entry.to_json()
+    assert [f["kinds"] for f in data["fields"]] == [
+        ["changed", "pending"],
+        ["changed", "pending"],
+        ["pending"],
+        ["pending"],
+    ]
+
+
+def test_an_entry_has_one_facet_per_kind() -> None:
+    with pytest.raises(ValueError, match="one facet of each kind"):
+        DriftEntry("k", "sms", "N", "cd-1", (Facet(Kind.CHANGED), Facet(Kind.CHANGED)))
+    with pytest.raises(ValueError, match="at least one"):
+        DriftEntry("k", "sms", "N", "cd-1", ())

@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 
 from campaign_sync.emulator import DEFAULT_ACCOUNT_ID, EmulatorApp, EmulatorServer, create_app
+from tests.fixtures.documented import STREAM as STREAM  # the samples' stream id, in every e2e config
 
 CLIENT_ID = "campaign-sync-e2e"
 CANARY_SECRET = "canary-secret-7f3c9a1e5b2d4f6a8c0e1b3d5f7a9c2e"
-STREAM = "st-0603182c-7ffb-53c3-b307-47ca14b90001"
 ACCOUNT = DEFAULT_ACCOUNT_ID
 
 

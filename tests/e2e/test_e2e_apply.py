@@ -142,9 +142,13 @@ def test_saved_plan_is_applied_exactly(ws: Workspace, emulator: Emulator) -> Non
     assert saved["manifestsDigest"].startswith("sha256:")
     assert saved["state"]["serial"] == ws.state()["serial"]
     assert saved["state"]["lineage"] == ws.state()["lineage"]
-    (change,) = saved["detail"]["changes"]
-    assert change["liveUpdatedAt"]
-    assert change["liveHash"].startswith("sha256:")
+    assert saved["plan"]["digest"].startswith("sha256:")
+    assert "Plan digest: " + saved["plan"]["digest"] in plan.out
+    ((key, version),) = saved["versions"].items()
+    assert key == saved["plan"]["changes"][0]["key"]
+    assert version["updatedAt"]
+    assert version["contentHash"].startswith("sha256:")
+    assert "body" not in json.dumps(saved)  # nothing in the file is ever sent
     emulator.clear_journal()
     result = ws.run("apply", "plan.json")
     assert result.code == 0, result.both

@@ -8,6 +8,7 @@ byte for byte. Set UPDATE_GOLDEN=1 to rewrite them (then review the diff).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -78,6 +79,9 @@ def test_scenario(folder: Path, ws: Workspace, emulator: Emulator) -> None:
         if os.environ.get("UPDATE_GOLDEN"):
             expected.write_text(result.out)
         assert result.out == expected.read_text(), f"{folder.name}/{name} differs:\n{result.out}"
+    digest = json.loads(outputs["json"].out)["digest"]
+    assert f"Plan digest: {digest}\n" in outputs["text"].out
+    assert f"Plan digest: `{digest}`" in outputs["markdown"].out
     changes = "No changes." not in outputs["text"].out
     assert {r.code for r in outputs.values()} == {2 if changes else 0}
     assert spec.get("changes", True) == changes, "scenario.yaml says whether the plan has changes"

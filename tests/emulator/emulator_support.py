@@ -1,4 +1,7 @@
-"""Helpers for the emulator tests: tokens, documented sample bodies and a small API client."""
+"""Helpers for the emulator tests: tokens and a small API client.
+
+The documented sample bodies come from ``tests/fixtures/documented.py`` (re-exported here).
+"""
 
 from __future__ import annotations
 
@@ -15,9 +18,17 @@ from campaign_sync.emulator import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
 )
+from tests.fixtures.documented import (
+    ACCOUNT,
+    STREAM,
+    sms_advanced,
+    sms_simple,
+    sms_template,
+    voice_agentless,
+    voice_preview,
+    voice_progressive,
+)
 
-STREAM = "st-0603182c-7ffb-53c3-b307-47ca14b90001"
-ACCOUNT = "67777ce93e25326494e90001"
 OTHER_ACCOUNT = "67777ce93e25326494e90002"
 
 
@@ -36,88 +47,6 @@ def token(
 def fresh_token(lifetime: int = 300) -> str:
     now = int(time.time())
     return token({"iat": now, "exp": now + lifetime, "jti": str(uuid.uuid4())})
-
-
-def _calling_hours() -> dict[str, Any]:
-    return {
-        "frequency": "WEEKLY",
-        "timezone": "Asia/Kolkata",
-        "days": [{"day": "MO", "start": "9:00 AM", "end": "6:00 PM"}],
-    }
-
-
-def sms_advanced(name: str = "Interactive Support SMS", **extra: Any) -> dict[str, Any]:
-    """The §5.1 v2 advanced sample (redacted digits filled in)."""
-    body: dict[str, Any] = {
-        "name": name,
-        "description": "Chat-enabled SMS support",
-        "contactLists": ["CL Only 2020 Dec 4"],
-        "dncLists": {"name": "testdnc"},
-        "priority": "5",
-        "format": "advanced",
-        "campaignType": "sms",
-        "dialingStrategy": {"callerId": {"phoneNumber": "+919860712345"}, "callingHours": _calling_hours()},
-        "schedule": {"isSchedulingEnabled": False},
-        "experienceFlowName": "SMS Support Flow",
-    }
-    body.update(extra)
-    return body
-
-
-def sms_simple(name: str = "Bill Reminder", **extra: Any) -> dict[str, Any]:
-    body = sms_advanced(name)
-    del body["experienceFlowName"]
-    body.update(
-        format="simple", message={"message": "WW91ciBiaWxsIGlzIGR1ZQ%3D%3D"}, description="Bill reminder"
-    )
-    body.update(extra)
-    return body
-
-
-def sms_template(name: str = "Welcome Text", **extra: Any) -> dict[str, Any]:
-    body = sms_simple(name)
-    body["message"] = {"template_name": "Welcome", "message": "V2VsY29tZSE="}
-    body.update(extra)
-    return body
-
-
-def voice_agentless(name: str = "Product Feedback Voice", **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": name,
-        "description": "Post-purchase survey",
-        "contactLists": ["CL Only 2020 Dec 4"],
-        "dncLists": {"name": "DNC CL Dec 4"},
-        "priority": "5",
-        "campaignType": "voice",
-        "dialingMode": "Agentless",
-        "experienceFlowName": "Voice Flow 2",
-        "enableMachineDetect": "no",
-        "dialingStrategy": {
-            "callerId": {"phoneNumber": "+14846512345"},
-            "callingHours": _calling_hours(),
-            "dialingOrder": "FIFO",
-            "maxAttemptsPerRecord": 3,
-            "defaultRetryPeriod": 10,
-            "maxRingTime": 30,
-        },
-        "schedule": {"isSchedulingEnabled": False},
-    }
-    body.update(extra)
-    return body
-
-
-def voice_progressive(name: str = "Renewal Calls", **extra: Any) -> dict[str, Any]:
-    body = voice_agentless(name)
-    del body["experienceFlowName"], body["enableMachineDetect"]
-    body.update(dialingMode="Progressive", queue_name="Default Queue")
-    body.update(extra)
-    return body
-
-
-def voice_preview(name: str = "Collections Preview", **extra: Any) -> dict[str, Any]:
-    body = voice_progressive(name, dialingMode="Preview", maxSkips=1, queue_name="Support Queue")
-    body.update(extra)
-    return body
 
 
 class Kore:
@@ -222,3 +151,21 @@ def errors(response: httpx.Response) -> list[str]:
 
 def clone(body: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(body)
+
+
+__all__ = [
+    "ACCOUNT",
+    "OTHER_ACCOUNT",
+    "STREAM",
+    "Kore",
+    "clone",
+    "errors",
+    "fresh_token",
+    "sms_advanced",
+    "sms_simple",
+    "sms_template",
+    "token",
+    "voice_agentless",
+    "voice_preview",
+    "voice_progressive",
+]

@@ -262,6 +262,48 @@ def test_campaign_type_query_must_be_sms_or_voice(kore: Kore) -> None:
     assert errors(response) == ["campaignType must be one of sms, voice"]
 
 
+MISSING_TYPE = "the campaignType query parameter is required (sms or voice)"
+
+
+@pytest.mark.parametrize("missing", [None, ""], ids=["absent", "empty"])
+def test_writes_without_the_campaign_type_query_are_400_and_change_nothing(
+    kore: Kore, missing: str | None
+) -> None:
+    """Every documented create, update, delete and start/stop URL carries campaignType (§4)."""
+    body = sms_advanced()
+    cid = kore.create_ok(body)["_id"]
+    before = kore.control("GET", f"campaigns/{cid}")
+    query = {"accountId": ACCOUNT} if missing is None else {"accountId": ACCOUNT, "campaignType": missing}
+    bare = f"/api/v2/public/{kore.stream}/campaign"
+    v1_trigger = f"/campaign/api/v1/public/{kore.stream}/campaign/{cid}"
+    calls = [
+        ("POST", kore.v2, query, sms_advanced("Created Without Type")),
+        ("POST", bare, query, sms_advanced("Created Without Type")),
+        ("POST", kore.v1, query, sms_advanced("Created Without Type")),
+        ("PUT", f"{kore.v2}/{cid}", query, dict(body, description="never")),
+        ("PUT", f"{kore.v1}/{cid}", query, dict(body, description="never")),
+        ("DELETE", f"{kore.v2}/{cid}", query, None),
+        ("DELETE", f"{kore.v1}/{cid}", query, None),
+        ("POST", f"{kore.v2}/{cid}", {**query, "trigger": "play"}, {}),
+        ("POST", f"{kore.v2}//trigger/{cid}", {**query, "trigger": "stop"}, {}),
+        ("POST", f"{bare}/trigger/{cid}", {**query, "trigger": "play"}, {}),
+        ("POST", v1_trigger, {**query, "trigger": "play"}, {}),
+    ]
+    for method, path, params, payload in calls:
+        response = kore.request(method, path, params=params, json=payload)
+        assert response.status_code == 400, (method, path, response.text)
+        assert errors(response) == [MISSING_TYPE], (method, path)
+    assert kore.control("GET", f"campaigns/{cid}") == before, "nothing changed"
+    assert [c["name"] for c in kore.control("GET", "campaigns")] == [body["name"]], "nothing created"
+
+
+def test_the_campaign_type_query_is_checked_before_the_campaign_is_looked_up(kore: Kore) -> None:
+    response = kore.request("DELETE", f"{kore.v2}/cd-unknown", params={"accountId": ACCOUNT})
+    assert response.status_code == 400
+    assert errors(response) == [MISSING_TYPE]
+    assert kore.delete("cd-unknown").status_code == 404
+
+
 def test_put_cannot_change_the_campaign_type(kore: Kore) -> None:
     cid = kore.create_ok(sms_advanced())["_id"]
     response = kore.put(cid, voice_agentless(), ctype="sms")

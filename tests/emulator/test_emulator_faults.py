@@ -189,6 +189,11 @@ def test_hold_makes_a_client_timeout_after_the_write(
         {"delay": -1},
         {"drip": {"chunks": 0, "interval": 1}},
         {"dropAfterApply": "yes"},
+        {"endlessPaging": 1},
+        {"nestedBody": -1},
+        {"nestedBody": True},
+        {"nestedBody": 10_000_001},
+        {"status": [500]},
     ],
 )
 def test_invalid_fault_specs_are_rejected(kore: Kore, spec: dict[str, Any]) -> None:
@@ -207,3 +212,71 @@ def test_faults_are_listed_with_their_use_count_and_cleared(kore: Kore) -> None:
     assert listed["times"] == 0
     kore.control("DELETE", "faults")
     assert kore.control("GET", "faults")["faults"] == []
+
+
+def test_a_misspelt_fault_key_is_named(kore: Kore) -> None:
+    response = kore.http.post("/__emulator/faults", json={"statuses": [500], "retry_after": "7"})
+    assert response.status_code == 400
+    [message] = errors(response)
+    assert message.startswith("unknown fault key 'retry_after'; known: method, path, statuses")
+    assert kore.control("GET", "faults")["faults"] == []
+
+
+def test_endless_paging_repeats_the_first_page_with_has_more(kore: Kore) -> None:
+    for index in range(3):
+        kore.create_ok(sms_advanced(f"Paged {index}"))
+    kore.fault(endlessPaging=True, times=-1)  # every method and path
+    pages = [kore.list_data(type="sms", skip=skip, limit=2) for skip in (0, 2, 4, 400)]
+    for skip, page in zip((0, 2, 4, 400), pages, strict=True):
+        assert page["hasMore"] is True
+        assert page["skip"] == skip, "skip echoes what was asked"
+        assert [r["name"] for r in page["results"]] == ["Paged 0", "Paged 1"]
+    by_page = kore.list_data(type="sms", page=3, limit=2)
+    assert [r["name"] for r in by_page["results"]] == ["Paged 0", "Paged 1"]
+    assert by_page["hasMore"] is True
+    cid = pages[0]["results"][0]["id"]
+    assert kore.get(cid).status_code == 200, "calls other than list are processed normally"
+    assert kore.list(type="fax").status_code == 400, "a list error stays an error"
+    listed = kore.control("GET", "faults")["faults"][0]
+    assert listed["endlessPaging"] is True
+    assert listed["used"] == 7
+
+
+def test_nested_body_is_a_valid_deep_json_200_and_applies_nothing(
+    kore: Kore, campaign: tuple[str, dict[str, Any]]
+) -> None:
+    cid, body = campaign
+    kore.fault(method="PUT", path=cid, nestedBody=100_000)
+    response = kore.put(cid, dict(body, description="never applied"))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    text = response.text
+    assert text.startswith('{"status":"success","message":"deep","data":[[[')
+    assert text.count("[") == text.count("]") == 100_000
+    with pytest.raises(RecursionError):
+        response.json()
+    assert kore.get_data(cid)["description"] == "Chat-enabled SMS support"
+    [entry] = [e for e in kore.journal() if e["method"] == "PUT"]
+    assert (entry["status"], entry["fault"]) == (200, "f-1")
+
+
+def test_error_text_with_terminal_escapes_reaches_the_client_intact(kore: Kore) -> None:
+    hostile = "bad \x1b[2J\x1b]0;owned\x07 \u202egnp.exe \x9b31m"
+    kore.fault(path="getAll", statuses=[400], body={"errors": [{"msg": hostile, "code": 400}]})
+    response = kore.list(type="sms")
+    assert response.status_code == 400
+    assert errors(response) == [hostile], "JSON escapes them (\\u001b); the client decodes real ESCs"
+    kore.fault(path="getAll", statuses=[502], body=hostile)
+    raw = kore.list(type="sms")
+    assert raw.status_code == 502
+    assert raw.headers["Content-Type"].startswith("text/plain")
+    assert raw.content == hostile.encode("utf-8"), "a string body carries the raw bytes"
+
+
+def test_429_with_a_large_retry_after_on_every_put(kore: Kore, campaign: tuple[str, dict[str, Any]]) -> None:
+    cid, body = campaign
+    kore.fault(method="PUT", statuses=[429], retryAfter="86400", times=-1)
+    answers = [kore.put(cid, dict(body, description=str(n))) for n in range(3)]
+    assert [(r.status_code, r.headers["Retry-After"]) for r in answers] == [(429, "86400")] * 3
+    assert kore.get(cid).status_code == 200, "only PUTs are refused"
+    assert kore.get_data(cid)["description"] == "Chat-enabled SMS support"

@@ -1,4 +1,5 @@
-"""Helpers for the Kore client tests: request bodies, the emulator's control API, test transports."""
+"""Helpers for the Kore client tests: the emulator's control API, test transports, and the
+documented request bodies (from ``tests/fixtures/documented.py``) under the names these tests use."""
 
 from __future__ import annotations
 
@@ -11,65 +12,16 @@ import httpx
 
 from campaign_sync.emulator import DEFAULT_ACCOUNT_ID, ConnectionDropped
 from campaign_sync.redact import Redactor
+from tests.fixtures.documented import STREAM as STREAM  # re-exported for the kore tests
+from tests.fixtures.documented import sms_advanced, voice_agentless
 
-STREAM = "st-0603182c-7ffb-53c3-b307-47ca14b90001"
 ACCOUNT = DEFAULT_ACCOUNT_ID
 CANARY_SECRET = "canary-secret-0123456789abcdef0123456789"
 
 
-def sms_body(name: str = "Interactive Support SMS", **extra: Any) -> dict[str, Any]:
-    """The documented v2 advanced SMS create body (reference §5.1)."""
-    body: dict[str, Any] = {
-        "name": name,
-        "description": "Chat-enabled SMS support",
-        "contactLists": ["CL Only 2020 Dec 4"],
-        "dncLists": {"name": "testdnc"},
-        "priority": "5",
-        "format": "advanced",
-        "campaignType": "sms",
-        "dialingStrategy": {
-            "callerId": {"phoneNumber": "+919860712345"},
-            "callingHours": {
-                "frequency": "WEEKLY",
-                "timezone": "Asia/Kolkata",
-                "days": [{"day": "MO", "start": "9:00 AM", "end": "6:00 PM"}],
-            },
-        },
-        "schedule": {"isSchedulingEnabled": False},
-        "experienceFlowName": "SMS Support Flow",
-    }
-    body.update(extra)
-    return body
-
-
-def voice_body(name: str = "Product Feedback Voice", **extra: Any) -> dict[str, Any]:
-    """The documented v2 Agentless voice create body (reference §5.2)."""
-    body: dict[str, Any] = {
-        "name": name,
-        "description": "Post-purchase survey",
-        "contactLists": ["CL Only 2020 Dec 4"],
-        "dncLists": {"name": "DNC CL Dec 4"},
-        "priority": "5",
-        "campaignType": "voice",
-        "dialingMode": "Agentless",
-        "experienceFlowName": "Voice Flow 2",
-        "enableMachineDetect": "no",
-        "dialingStrategy": {
-            "callerId": {"phoneNumber": "+14846512345"},
-            "callingHours": {
-                "frequency": "WEEKLY",
-                "timezone": "Asia/Kolkata",
-                "days": [{"day": "MO", "start": "9:00 AM", "end": "6:00 PM"}],
-            },
-            "dialingOrder": "FIFO",
-            "maxAttemptsPerRecord": 3,
-            "defaultRetryPeriod": 10,
-            "maxRingTime": 30,
-        },
-        "schedule": {"isSchedulingEnabled": False},
-    }
-    body.update(extra)
-    return body
+#: The documented v2 advanced SMS and Agentless voice create bodies (reference §5.1, §5.2).
+sms_body = sms_advanced
+voice_body = voice_agentless
 
 
 def fingerprint(token: str) -> str:

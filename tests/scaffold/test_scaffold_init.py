@@ -102,6 +102,8 @@ def test_env_and_host_options(tmp_path: Path) -> None:
         (["--env", "bad name!"], "--env"),
         (["--host", "http://kore.example.com"], "https"),
         (["--host", "https://user:pw@kore.example.com"], "credentials"),
+        (["--host", "http://127.0.0.1\t:18801"], "control characters"),
+        (["--host", "http://127.0.0.1:99999"], "port must be a number from 1 to 65535"),
     ],
 )
 def test_bad_env_names_and_hosts_are_refused(tmp_path: Path, args: list[str], message: str) -> None:

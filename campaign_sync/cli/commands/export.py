@@ -59,7 +59,7 @@ def export(
 
     from campaign_sync import engine
     from campaign_sync.errors import CampaignSyncError
-    from campaign_sync.files import write_atomic
+    from campaign_sync.files import SHARED, write_atomic
 
     if name_regex is not None:
         try:
@@ -97,7 +97,7 @@ def export(
         )
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in run.files.items():
-        write_atomic(targets[name], text)
+        write_atomic(targets[name], text, SHARED)
     console.out(_summary(run, [_shown(p) for p in targets.values()]))
     console.out(_next_steps(run, folder, session))
 

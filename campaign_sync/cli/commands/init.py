@@ -119,7 +119,7 @@ def init(directory: str, host: str, install_from: str | None, force: bool) -> No
 
     from campaign_sync import __version__, pinning
     from campaign_sync.errors import CampaignSyncError
-    from campaign_sync.files import write_atomic
+    from campaign_sync.files import SHARED, write_atomic
 
     opts = current()
     console = opts.console
@@ -140,7 +140,7 @@ def init(directory: str, host: str, install_from: str | None, force: bool) -> No
             f"{root} (nothing was written): {', '.join(existing)}. Pass --force to overwrite them."
         )
     for rel, data in planned.items():
-        write_atomic(root / rel, data, make_parents=True)
+        write_atomic(root / rel, data, SHARED, make_parents=True)
     console.out(f"Wrote a campaign-sync repository in {root}:")
     console.out("\n".join(f"  {rel}" for rel in planned))
     console.out(f"The workflows install campaign-sync {__version__} from {pinned.source.description}.")
