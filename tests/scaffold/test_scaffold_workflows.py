@@ -23,6 +23,7 @@ from tests.scaffold.workflows import (
     problems,
     run_scripts,
     step_named,
+    steps,
     triggers,
 )
 
@@ -52,7 +53,7 @@ def test_actionlint_finds_no_problem_in_any_workflow() -> None:
 
 BROKEN = [
     pytest.param(
-        "      - name: Validate the config and manifests (offline)\n        run: campaign-sync validate\n",
+        '      - name: Validate the config and manifests (offline)\n        run: campaign-sync -e "$CAMPAIGN_SYNC_ENV" validate\n',
         '      - name: Greet\n        run: echo "${{ github.event.pull_request.title }}"\n',
         "expression",
         id="untrusted-input-in-run",
@@ -61,8 +62,8 @@ BROKEN = [
         "    runs-on: ubuntu-latest\n", "    run-on: ubuntu-latest\n", "syntax-check", id="misspelt-key"
     ),
     pytest.param(
-        "if: ${{ !cancelled() }}\n        uses: actions/github-script",
-        "if: ${{ steps.plan.outputs.nothing.here }}\n        uses: actions/github-script",
+        "name: Post or update the plan comment\n        if: ${{ !cancelled() }}",
+        "name: Post or update the plan comment\n        if: ${{ steps.plan.outputs.nothing.here }}",
         "expression",
         id="bad-expression",
     ),
@@ -132,8 +133,11 @@ jobs:
   a:
     runs-on: ubuntu-latest
     permissions: {contents: read}
+    environment: prod
     steps:
       - uses: actions/checkout@08eba0b27e820071cde6df949e0beb9ba4906955 # v4.3.0
+        with:
+          persist-credentials: false
       - env:
           TOKEN: ${{ secrets.TOKEN }}
         run: echo "$TOKEN" | wc -c
@@ -158,12 +162,19 @@ VIOLATIONS = [
     ),
     pytest.param('run: echo "$TOKEN"', "run: echo ${{ github.head_ref }}", "in a script", id="expr-in-run"),
     pytest.param("    shell: bash\n", "    shell: sh\n", "a pipe without pipefail", id="no-pipefail"),
+    pytest.param(
+        "persist-credentials: false", "persist-credentials: true", "persist-credentials", id="creds"
+    ),
+    pytest.param(
+        "        with:\n          persist-credentials: false\n", "", "persist-credentials", id="creds-default"
+    ),
+    pytest.param("    environment: prod\n", "", "outside a GitHub Environment", id="no-environment"),
 ]
 
 
 def test_the_rules_pass_a_good_workflow() -> None:
     assert problems(GOOD) == []
-    assert len(RULES) == 6
+    assert len(RULES) == 8
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), VIOLATIONS)
@@ -173,75 +184,177 @@ def test_each_rule_catches_its_violation(old: str, new: str, expected: str) -> N
     assert any(expected in p for p in found), found
 
 
-# --- what each workflow promises -----------------------------------------------------------------
+# --- zizmor ------------------------------------------------------------------------------------
 
 
-def test_plan_runs_on_pull_request_only_and_skips_forks() -> None:
-    workflow = parse(text_of(PLAN))
-    assert triggers(workflow) == {"pull_request"}
-    (job,) = workflow["jobs"].values()
-    assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
-    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
-    assert workflow["permissions"] == {}
-
-
-def test_plan_posts_one_comment_found_by_its_marker_from_a_file() -> None:
-    workflow = parse(text_of(PLAN))
-    plan = step_named(workflow, "Plan")
-    assert plan["run"].strip() == "campaign-sync plan --out plan.json --format markdown > plan.md"
-    assert set(plan["env"]) == {"KORE_CLIENT_ID", "KORE_CLIENT_SECRET"}
-    comment = step_named(workflow, "Post or update the plan comment")
-    script = comment["with"]["script"]
-    assert comment["uses"].startswith("actions/github-script@")
-    assert "<!-- campaign-sync-plan -->" in script
-    assert "readFileSync('plan.md'" in script
-    assert "updateComment" in script
-    assert "createComment" in script
-    upload = step_named(workflow, "Upload the saved plan")
-    assert "plan.json" in upload["with"]["path"]
-    assert (
-        step_named(workflow, "Validate the config and manifests (offline)")["run"] == "campaign-sync validate"
+def zizmor(*files: Path) -> subprocess.CompletedProcess[str]:
+    found = shutil.which("zizmor") or str(Path(sys.executable).with_name("zizmor"))
+    if not Path(found).exists():
+        raise AssertionError("zizmor is needed: pip install zizmor (in the test extras)")
+    return subprocess.run(
+        [found, "--offline", "--no-progress", "--format", "plain", *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
-def test_apply_runs_on_main_in_a_protected_environment_one_at_a_time() -> None:
+def test_zizmor_finds_nothing_in_any_workflow() -> None:
+    result = zizmor(*all_workflow_files())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout + result.stderr
+
+
+def test_zizmor_catches_persisted_credentials_and_template_injection(tmp_path: Path) -> None:
+    text = text_of(PLAN)
+    broken = text.replace("        with:\n          persist-credentials: false\n", "", 1).replace(
+        '        run: campaign-sync -e "$CAMPAIGN_SYNC_ENV" validate\n',
+        '        run: campaign-sync -e "${{ github.head_ref }}" validate\n',
+        1,
+    )
+    assert broken.count("persist-credentials: false") == text.count("persist-credentials: false") - 1
+    path = tmp_path / PLAN
+    path.write_text(broken, encoding="utf-8")
+
+    result = zizmor(path)
+
+    assert result.returncode != 0
+    assert "artipacked" in result.stdout
+    assert "template-injection" in result.stdout
+
+
+# --- what each workflow promises -----------------------------------------------------------------
+
+
+def jobs_of(name: str) -> dict[str, dict[str, object]]:
+    jobs = parse(text_of(name))["jobs"]
+    assert isinstance(jobs, dict)
+    return jobs
+
+
+def test_every_workflow_lists_the_environments_first_and_runs_a_matrix_over_them() -> None:
+    for name, matrix_jobs in ((PLAN, ["plan"]), (APPLY, ["plan"]), (DRIFT, ["drift"])):
+        jobs = jobs_of(name)
+        listing = step_named(parse(text_of(name)), "List the environments")["run"]
+        assert "campaign-sync environments --format json" in listing
+        assert 'echo "names=$names" >> "$GITHUB_OUTPUT"' in listing
+        assert jobs["environments"]["outputs"] == {"names": "${{ steps.list.outputs.names }}"}
+        for job_id in matrix_jobs:
+            job = jobs[job_id]
+            assert job["needs"] == "environments"
+            assert job["strategy"] == {
+                "fail-fast": False,
+                "matrix": {"environment": "${{ fromJSON(needs.environments.outputs.names) }}"},
+            }, f"{name} {job_id}: one environment's failure must not hide another's"
+            assert job["environment"] == "${{ matrix.environment }}-plan"
+            assert job["env"]["CAMPAIGN_SYNC_ENV"] == "${{ matrix.environment }}"
+            assert "${{ matrix.environment }}" in job["concurrency"]["group"]
+
+
+def test_every_campaign_sync_command_in_a_matrix_job_names_its_environment() -> None:
+    for name in WORKFLOW_NAMES:
+        for job_id, job in jobs_of(name).items():
+            if job_id in {"environments", "plans"}:
+                continue
+            for step in job["steps"]:
+                script = step.get("run", "")
+                for line in script.splitlines():
+                    if (
+                        line.strip().startswith("campaign-sync ")
+                        and "--version" not in line
+                        and "environments" not in line
+                    ):
+                        assert 'campaign-sync -e "$CAMPAIGN_SYNC_ENV" ' in line, f"{name} {job_id}: {line}"
+
+
+def test_every_job_installs_the_pinned_requirements_with_hashes_and_nothing_by_name() -> None:
+    count = 0
+    for name in WORKFLOW_NAMES:
+        for job_id, step in steps(parse(text_of(name))):
+            script = step.get("run", "")
+            if "pip install" not in script:
+                continue
+            count += 1
+            assert step["name"] == "Install campaign-sync (pinned, hash-checked)", f"{name} {job_id}"
+            lines = [line for line in script.splitlines() if "pip install" in line]
+            assert lines[0].strip() == (
+                "python -m pip install --disable-pip-version-check --require-hashes --no-deps "
+                "--only-binary=:all: -r requirements-ci.txt"
+            )
+            assert lines[1].strip() == (
+                "python -m pip install --disable-pip-version-check --no-deps --no-build-isolation "
+                "--no-index -r requirements-ci-source.txt"
+            )
+            assert "python -m pip check" in script
+    assert count == 7  # environments + plan (PR), environments + plan + apply (merge), environments + drift
+
+
+def test_plan_runs_on_pull_request_only_skips_forks_and_comments_once_per_environment() -> None:
+    workflow = parse(text_of(PLAN))
+    assert triggers(workflow) == {"pull_request"}
+    assert workflow["permissions"] == {}
+    jobs = workflow["jobs"]
+    assert jobs["environments"]["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert jobs["environments"]["permissions"] == {"contents": "read"}
+    assert jobs["plan"]["permissions"] == {"contents": "read", "pull-requests": "write"}
+    plan = step_named(workflow, "Plan")
+    assert "plan --format markdown --out plan.json > plan.md" in plan["run"]
+    assert set(plan["env"]) == {"KORE_CLIENT_ID", "KORE_CLIENT_SECRET", "CAMPAIGN_SYNC_PG_DSN"}
+    comment = step_named(workflow, "Post or update the plan comment")
+    assert comment["if"] == "${{ !cancelled() }}"
+    script = comment["run"]
+    assert 'marker = f"<!-- campaign-sync-plan:{env} -->"' in script
+    assert "slice" not in script, "the workflow never cuts the product's text"
+    assert "[:6" not in script
+
+
+def test_apply_plans_then_applies_the_shown_digest_in_the_protected_environment() -> None:
     workflow = parse(text_of(APPLY))
     assert workflow["on"]["push"] == {"branches": ["main"]}
-    assert "workflow_dispatch" in workflow["on"]
-    assert workflow["concurrency"] == {"group": "campaign-sync-apply-production", "cancel-in-progress": False}
-    (job,) = workflow["jobs"].values()
-    assert job["environment"] == "production"
-    assert job["if"] == "github.ref == 'refs/heads/main'"
-    assert job["permissions"] == {"contents": "write"}
+    assert set(workflow["on"]["workflow_dispatch"]["inputs"]) == {"force", "allow_delete"}
+    jobs = workflow["jobs"]
+    assert jobs["environments"]["if"] == "github.ref == 'refs/heads/main'"
+    assert jobs["plans"]["needs"] == "plan"
+    assert jobs["plans"]["permissions"] == {}
+    apply = jobs["apply"]
+    assert apply["needs"] == "plans"
+    assert apply["environment"] == "${{ matrix.environment }}"
+    assert apply["strategy"] == {
+        "fail-fast": False,
+        "matrix": {"environment": "${{ fromJSON(needs.plans.outputs.environments) }}"},
+    }
+    assert apply["concurrency"] == {
+        "group": "campaign-sync-apply-${{ matrix.environment }}",
+        "cancel-in-progress": False,
+    }
+    assert jobs["plan"]["concurrency"] == apply["concurrency"], "a plan waits for the apply before it"
+    assert apply["permissions"] == {"contents": "write"}
     run = step_named(workflow, "Apply")["run"]
-    assert "campaign-sync apply" in run
-    assert "--auto-approve" in run
-    assert "--allow-delete" in run
-    assert '"$ALLOW_DELETE" = "true"' in run, "deletes only when asked"
-    save = step_named(workflow, "Save the state to the campaign-sync-state branch")
-    assert save["if"] == "${{ always() && steps.restore.outcome == 'success' }}"
-
-
-def test_apply_log_never_captures_stderr_where_the_mask_lines_go() -> None:
-    run = step_named(parse(text_of(APPLY)), "Apply")["run"]
+    assert 'args=(--auto-approve --expect-digest "$DIGEST")' in run
+    assert 'if [ "$FORCE" = "true" ]; then args+=(--force); fi' in run
+    assert 'if [ "$ALLOW_DELETE" = "true" ]; then args+=(--allow-delete); fi' in run
     assert "| tee apply.log" in run
-    assert "2>&1" not in run
+    assert "2>&1" not in run, "apply.log never captures stderr, where the mask lines go"
 
 
-def test_drift_runs_nightly_and_fails_on_drift_with_reports_uploaded() -> None:
+def test_drift_runs_nightly_reads_once_and_keeps_one_issue_per_environment() -> None:
     workflow = parse(text_of(DRIFT))
     assert triggers(workflow) == {"schedule", "workflow_dispatch"}
-    (job,) = workflow["jobs"].values()
-    assert job["permissions"] == {"contents": "read"}
+    jobs = workflow["jobs"]
+    assert jobs["drift"]["permissions"] == {"contents": "read", "issues": "write"}
     run = step_named(workflow, "Check for drift")["run"]
-    assert "campaign-sync drift --format html --output drift-report.html" in run
-    assert "campaign-sync drift --format junit --output drift-junit.xml" in run
-    assert 'campaign-sync drift --format markdown >> "$GITHUB_STEP_SUMMARY"' in run
+    commands = [line for line in run.splitlines() if line.lstrip().startswith("campaign-sync ")]
+    assert len(commands) == 1, "one read of live"
+    assert 'campaign-sync -e "$CAMPAIGN_SYNC_ENV" drift --output-dir drift-report || status=$?' in run
+    assert 'cat drift-report/drift.md >> "$GITHUB_STEP_SUMMARY"' in run
     assert 'exit "$status"' in run
     upload = step_named(workflow, "Upload the drift reports")
     assert upload["if"] == "${{ always() }}"
-    assert "drift-report.html" in upload["with"]["path"]
-    assert "drift-junit.xml" in upload["with"]["path"]
+    assert upload["with"]["path"] == "drift-report/"
+    issue = step_named(workflow, "Open, update or close the drift issue")
+    assert "steps.drift.outputs.status == '0'" in issue["if"]
+    assert "steps.drift.outputs.status == '2'" in issue["if"]
 
 
 def test_the_templates_are_the_files_init_ships() -> None:

@@ -146,6 +146,26 @@ def pipefail_problems(workflow: dict[str, Any], _text: str) -> list[str]:
     return problems
 
 
+def checkout_problems(workflow: dict[str, Any], _text: str) -> list[str]:
+    """``actions/checkout`` must not leave the job token in ``.git/config`` for later steps."""
+    problems = []
+    for job_id, step in steps(workflow):
+        checkout = str(step.get("uses", "")).startswith("actions/checkout@")
+        if checkout and (step.get("with") or {}).get("persist-credentials") is not False:
+            problems.append(f"job {job_id}: checkout without persist-credentials: false")
+    return problems
+
+
+def environment_problems(workflow: dict[str, Any], _text: str) -> list[str]:
+    """A job that reads a secret runs in a GitHub Environment (secrets are set only there)."""
+    problems = []
+    for job_id, job in workflow.get("jobs", {}).items():
+        reads = any(isinstance(v, str) and "secrets." in v for _p, v in walk(job))
+        if reads and not job.get("environment"):
+            problems.append(f"job {job_id} reads secrets outside a GitHub Environment")
+    return problems
+
+
 RULES = (
     pull_request_target_problems,
     pin_problems,
@@ -153,6 +173,8 @@ RULES = (
     secret_problems,
     script_problems,
     pipefail_problems,
+    checkout_problems,
+    environment_problems,
 )
 
 

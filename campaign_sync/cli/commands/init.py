@@ -2,18 +2,21 @@
 
 The files are package data under ``campaign_sync/scaffold/`` (read through
 ``importlib.resources``, so an installed wheel works like a checkout): the config, an example
-manifest, ``.gitignore``, a README, the pinned CI requirement and three GitHub workflows.
+manifest, ``.gitignore``, a README and three GitHub workflows. Beside them it writes what the
+workflows install, pinned and hash-checked (:mod:`campaign_sync.pinning`): ``requirements-ci.txt``
+(and ``requirements-ci-source.txt`` for a git commit, or the wheel under ``wheels/``), for the
+campaign-sync that is running, or for ``--install-from SPEC``.
 
-Only the config, the README and the requirement are filled in (``@ENV@``, ``@HOST@``,
-``@VERSION@``); the workflows are written byte for byte as shipped, so they are exactly the
-copies in this project's ``.github/workflow-templates/`` that users can read on GitHub.
+Only the config and the README are filled in (``@ENV@``, ``@HOST@``, ``@VERSION@``); the
+workflows are written byte for byte as shipped, so they are exactly the copies in this
+project's ``.github/workflow-templates/`` that users can read on GitHub.
 
 The workflows are stored as ``scaffold/github/workflows/`` and written to ``.github/workflows/``:
 setuptools' package-data globs skip hidden folders, so a ``.github`` folder would be missing
 from the wheel.
 
 ``init`` refuses before writing anything when a file it would write exists (without
-``--force``), and lists every such file.
+``--force``), and lists every such file; or when it cannot pin campaign-sync (saying what to pass).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
 
 SCAFFOLD = "scaffold"
 #: Files whose text is filled in; every other file is copied as is.
-TEMPLATED = frozenset({"campaign-sync.yaml", "README.md", "requirements-ci.txt"})
+TEMPLATED = frozenset({"campaign-sync.yaml", "README.md"})
 #: Top-level scaffold folders written under a hidden name.
 HIDDEN_DIRS = {"github": ".github"}
 DEFAULT_HOST = "https://platform.kore.ai"
@@ -91,17 +94,30 @@ def _check_host(_ctx: click.Context, _param: click.Parameter, value: str) -> str
     callback=_check_host,
     help="Kore.ai host.",
 )
+@click.option(
+    "--install-from",
+    "install_from",
+    metavar="SPEC",
+    help=(
+        "What the workflows install (default: this campaign-sync, as installed): a wheel file, "
+        "'git+https://HOST/ORG/REPO@COMMIT', 'https://.../campaign_sync-X.whl#sha256=HEX' or "
+        "'campaign-sync==X --hash=sha256:HEX'."
+    ),
+)
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @global_options
-def init(directory: str, host: str, force: bool) -> None:
+def init(directory: str, host: str, install_from: str | None, force: bool) -> None:
     """Write a starter repository in DIRECTORY: config, example manifest, .gitignore, workflows.
 
-    The environment is named by -e/--env (default: prod).
+    The environment is named by -e/--env (default: prod). The workflows install campaign-sync
+    and its dependencies from requirements-ci.txt, pinned and hash-checked: by default the
+    campaign-sync that is running (a wheel, a git commit or a URL it was installed from);
+    --install-from names another source.
     """
     import re
     from pathlib import Path
 
-    from campaign_sync import __version__
+    from campaign_sync import __version__, pinning
     from campaign_sync.errors import CampaignSyncError
     from campaign_sync.files import SHARED, write_atomic
 
@@ -113,7 +129,10 @@ def init(directory: str, host: str, force: bool) -> None:
             "must be letters, digits, '_' or '-' (it names the state file)", param_hint="--env"
         )
     root = Path(directory)
-    planned = render(scaffold_files(), env_name, host, __version__)
+    source = pinning.parse_spec(install_from) if install_from else pinning.running_source()
+    pinned = pinning.pin(source, root, __version__)
+    planned = {**render(scaffold_files(), env_name, host, __version__), **pinned.files}
+    planned = dict(sorted(planned.items()))
     existing = sorted(rel for rel in planned if (root / rel).exists())
     if existing and not force:
         raise CampaignSyncError(
@@ -124,6 +143,7 @@ def init(directory: str, host: str, force: bool) -> None:
         write_atomic(root / rel, data, SHARED, make_parents=True)
     console.out(f"Wrote a campaign-sync repository in {root}:")
     console.out("\n".join(f"  {rel}" for rel in planned))
+    console.out(f"The workflows install campaign-sync {__version__} from {pinned.source.description}.")
     console.out(_next_steps(root, env_name))
 
 
@@ -137,8 +157,11 @@ def _next_steps(root: Path, env_name: str) -> str:
             f"  2. {where}campaign-sync validate",
             "  3. Set KORE_CLIENT_ID and KORE_CLIENT_SECRET in your shell, then bring in the live campaigns:",
             "     campaign-sync export --output-dir manifests",
-            "  4. On GitHub: add the secrets KORE_CLIENT_ID and KORE_CLIENT_SECRET, and an environment",
-            "     `production` with required reviewers (README.md explains the workflows and the state).",
+            "  4. Commit everything, requirements-ci.txt included (and the wheel or source file it names):",
+            "     the workflows install campaign-sync from it, pinned and hash-checked.",
+            f"  5. On GitHub, create the Environments `{env_name}-plan` (plan, drift) and `{env_name}`",
+            "     (apply: required reviewers, branch main only), each with the secrets KORE_CLIENT_ID",
+            "     and KORE_CLIENT_SECRET (README.md explains the workflows and the state).",
             f"The state of environment {env_name} is kept on the campaign-sync-state branch by the apply "
             "workflow.",
         ]
