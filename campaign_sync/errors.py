@@ -9,6 +9,7 @@ Only ``cli.py`` turns these into exit codes; library code raises, never exits.
     ├── StateError                    state file corrupt, foreign lineage, older serial
     │   └── LockError                 another run holds the state lock (names the holder)
     ├── PlanError                     the manifests and the state cannot make a plan (type change, --target)
+    ├── CampaignTypeError             a campaign type or mode no registered type knows (never a fallback)
     ├── DriftError                    the drift check cannot run as asked (--target)
     ├── OutputError                   a report file cannot be written
     ├── StalePlanError                a saved plan no longer matches live or the manifests
@@ -95,6 +96,10 @@ class LockError(StateError):
 
 
 class PlanError(CampaignSyncError):
+    pass
+
+
+class CampaignTypeError(CampaignSyncError):
     pass
 
 

@@ -72,6 +72,8 @@ def validate() -> None:
     opts.console.out(summary.line())
     for issue in summary.todo:
         opts.console.err(f"warning: {issue}; fill it in before `campaign-sync plan`")
+    for issue in summary.advice:
+        opts.console.err(f"warning: {issue}")
 
 
 @cli.command()
@@ -80,7 +82,7 @@ def schema() -> None:
     """Print the JSON Schema of a manifest file (for editor autocompletion)."""
     import json
 
-    from campaign_sync.manifests.models import manifest_schema
+    from campaign_sync.manifests.schema import manifest_schema
 
     current().console.out(json.dumps(manifest_schema(), indent=2, sort_keys=True))
 
@@ -121,6 +123,11 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str,
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--allow-delete", is_flag=True, help="Delete campaigns whose keys left the manifests.")
 @click.option("--force", is_flag=True, help="Apply even when more than maxChangeFraction would change.")
+@click.option(
+    "--write-unverified",
+    is_flag=True,
+    help="Write experience flows whose live id has no known name, once, to learn the pairing.",
+)
 @target_option
 @refresh_option
 @lock_timeout_option
@@ -130,6 +137,7 @@ def apply(
     auto_approve: bool,
     allow_delete: bool,
     force: bool,
+    write_unverified: bool,
     targets: tuple[str, ...],
     refresh: str,
     lock_timeout: float,
@@ -146,6 +154,11 @@ def apply(
     console = opts.console
     if planfile and targets:
         raise click.UsageError("--target narrows a new plan; a saved PLANFILE is applied exactly as saved")
+    if planfile and write_unverified:
+        raise click.UsageError(
+            "--write-unverified changes what a new plan writes; a saved PLANFILE is applied exactly as "
+            "saved. Run `campaign-sync apply --write-unverified` without PLANFILE"
+        )
     interactive = sys.stdin.isatty()  # the question goes to stderr, so stdout may be piped
     if not planfile and not auto_approve and not interactive:
         raise click.UsageError(
@@ -172,6 +185,7 @@ def apply(
             targets=targets,
             allow_delete=allow_delete,
             force=force,
+            write_unverified=write_unverified,
             full=refresh == "full",
             lock_timeout=lock_timeout,
             approve=approve,

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.core.compare import LiveCampaign
 from campaign_sync.core.normalize import FlowBook
 from campaign_sync.core.plan import Plan, build_plan
 from campaign_sync.engine.refresh import (
-    CAMPAIGN_TYPES,
     campaign_id,
     live_from_item,
     read_documents,
@@ -32,7 +32,6 @@ from campaign_sync.engine.session import (
     utc_now,
     validate,
 )
-from campaign_sync.engine.writes import kind
 from campaign_sync.errors import (
     ManifestError,
     NotFoundError,
@@ -67,7 +66,14 @@ def plan(session: Session, *, targets: Sequence[str] = (), full: bool = False) -
     return PlanRun(result, state, tuple(live), tuple(targets))
 
 
-def _plan_for(session: Session, live: Sequence[LiveCampaign], state: State, targets: Sequence[str]) -> Plan:
+def _plan_for(
+    session: Session,
+    live: Sequence[LiveCampaign],
+    state: State,
+    targets: Sequence[str],
+    *,
+    write_unverified: bool = False,
+) -> Plan:
     result = build_plan(
         session.env.name,
         session.desired.campaigns,
@@ -76,6 +82,7 @@ def _plan_for(session: Session, live: Sequence[LiveCampaign], state: State, targ
         session.flows(state),
         session.policy(),
         targets,
+        write_unverified=write_unverified,
     )
     extra = session.flow_warnings(state)
     return dataclasses.replace(result, warnings=(*extra, *result.warnings)) if extra else result
@@ -184,6 +191,7 @@ def apply(
     targets: Sequence[str] = (),
     allow_delete: bool = False,
     force: bool = False,
+    write_unverified: bool = False,
     full: bool = False,
     lock_timeout: float = 0.0,
     approve: Callable[[Plan], bool] = lambda _plan: True,
@@ -208,7 +216,7 @@ def apply(
             live = {
                 cid: c
                 for ctype in sorted(types)
-                for item in client.list_campaigns(kind(ctype))
+                for item in client.list_campaigns(REGISTRY.get(ctype).list_type)
                 if (cid := campaign_id(item)) is not None
                 for c in [live_from_item(ctype, cid, item)]
             }
@@ -217,7 +225,7 @@ def apply(
             applying.preflight(plan_value, session.policy(), allow_delete=allow_delete, force=force)
         else:
             live_list = refresh(client, desired, state, targets=targets, full=full, progress=session.progress)
-            plan_value = _plan_for(session, live_list, state, targets)
+            plan_value = _plan_for(session, live_list, state, targets, write_unverified=write_unverified)
             docs = applying.with_docs(tuple(live_list))
             show(plan_value)
             if plan_value.has_changes:
@@ -281,13 +289,13 @@ def import_campaign(session: Session, key: str, campaign_id: str, *, lock_timeou
             doc = session.client().get_campaign(campaign_id)
         except NotFoundError:
             raise StateError(f"no live campaign {campaign_id} in environment {session.env.name}") from None
-        ctype = "voice" if doc.get("dialingMode") else "sms"
+        ctype = REGISTRY.of_document(doc).name
         if ctype != desired.campaign.campaignType:
             raise StateError(
                 f"{campaign_id} is a {ctype} campaign but {key!r} in {desired.location} is "
                 f"{desired.campaign.campaignType}"
             )
-        view, _facts = live_view(doc, None, session.flows(state))
+        view, _facts = live_view(ctype, doc, None, session.flows(state))
         record = CampaignRecord(
             id=campaign_id_of(doc) or campaign_id,
             campaignType=ctype,
@@ -370,8 +378,8 @@ def export(
     client = session.client()
     listed: list[tuple[str, str, Mapping[str, Any]]] = []
     skipped: list[str] = []
-    for ctype in [campaign_type] if campaign_type else CAMPAIGN_TYPES:
-        for item in client.list_campaigns(kind(ctype)):
+    for ctype in [campaign_type] if campaign_type else REGISTRY.names():
+        for item in client.list_campaigns(REGISTRY.get(ctype).list_type):
             cid = campaign_id(item)
             name = str(item.get("name", ""))
             if cid is None or (pattern is not None and not pattern.search(name)):

@@ -10,8 +10,8 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.core.compare import LiveCampaign
-from campaign_sync.engine.writes import kind
 from campaign_sync.errors import ApiError, NotFoundError
 from campaign_sync.manifests.loader import DesiredState
 
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from campaign_sync.state import State
 
 Progress = Callable[[str], None]
-CAMPAIGN_TYPES = ("sms", "voice")
 GET_BATCH = 50
 
 
@@ -72,7 +71,7 @@ def refresh(
         for k in keys
     }
     if not wanted:
-        types = set(CAMPAIGN_TYPES)
+        types = set(REGISTRY.names())
     by_state_id = {state.campaigns[k].id: k for k in keys if k in state.campaigns}
     adopt_names = {
         (item.campaign.campaignType, item.campaign.name.lower())
@@ -81,7 +80,7 @@ def refresh(
     }
     items: list[tuple[str, Mapping[str, Any]]] = []
     for ctype in sorted(types):
-        items.extend((ctype, item) for item in client.list_campaigns(kind(ctype)))
+        items.extend((ctype, item) for item in client.list_campaigns(REGISTRY.get(ctype).list_type))
     live: dict[str, LiveCampaign] = {}
     to_read: list[str] = []
     cached = 0

@@ -22,14 +22,15 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.core.compare import LiveCampaign
 from campaign_sync.core.diff import compare
 from campaign_sync.core.normalize import FLOW_FIELD, FlowBook, content_hash, live_view, project
 from campaign_sync.core.plan import Action, Change, Plan, Policy, safety_problem
+from campaign_sync.display import show
 from campaign_sync.errors import ApiError, ApplyFailed, ProtocolError, SafetyError, StalePlanError, StateError
-from campaign_sync.report.model import show
 
 if TYPE_CHECKING:
     from campaign_sync.kore import KoreClient
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("campaign_sync.engine.writes")
 Progress = Callable[[str], None]
-CampaignType = Literal["sms", "voice"]
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def check_stale(
             continue
         detail = ""
         if change.live_view is not None:
-            now, _facts = live_view(doc, current.item, FlowBook())
+            now, _facts = live_view(current.campaign_type, doc, current.item, FlowBook())
             fields = compare(dict(change.live_view), project(now, change.live_view))
             detail = "; ".join(f"{f.path}: {show(f.before)} -> {show(f.after)}" for f in fields[:5])
         moved.append(
@@ -166,12 +166,6 @@ def check_stale(
         )
 
 
-def kind(campaign_type: str) -> CampaignType:
-    if campaign_type not in ("sms", "voice"):
-        raise StateError(f"unknown campaign type {campaign_type!r}")
-    return "sms" if campaign_type == "sms" else "voice"
-
-
 def _cacheable(doc: Mapping[str, Any]) -> bool:
     """Whether a write response looks like a full document worth caching for the next refresh."""
     return all(key in doc for key in ("updatedAt", "dialingStrategy", "schedule", "contactLists"))
@@ -180,7 +174,7 @@ def _cacheable(doc: Mapping[str, Any]) -> bool:
 def _not_taken(change: Change, doc: Mapping[str, Any], flows: FlowBook) -> list[str]:
     """Fields the API did not take: the response compared with the manifest again."""
     wanted = dict(change.applied or {})
-    have, facts = live_view(doc, None, flows, wanted)
+    have, facts = live_view(change.campaign_type, doc, None, flows, wanted)
     have = {k: v for k, v in project(have, wanted).items() if k in doc or k in {FLOW_FIELD, "queueName"}}
     if facts.flow_id is None:
         have.pop(FLOW_FIELD, None)
@@ -250,19 +244,19 @@ def execute(
             continue
         try:
             if change.action is Action.CREATE:
-                doc = client.create_campaign(kind(change.campaign_type), dict(change.body or {}))
+                doc = client.create_campaign(REGISTRY.get(change.campaign_type).name, dict(change.body or {}))
                 campaign_id = campaign_id_of(doc)
                 if campaign_id is None:
                     raise ProtocolError("the create response carries no campaign id", method="POST")
             elif change.action is Action.UPDATE:
                 assert change.campaign_id is not None
                 doc = client.update_campaign(
-                    change.campaign_id, kind(change.campaign_type), dict(change.body or {})
+                    change.campaign_id, REGISTRY.get(change.campaign_type).name, dict(change.body or {})
                 )
                 campaign_id = change.campaign_id
             else:
                 assert change.campaign_id is not None
-                client.delete_campaign(change.campaign_id, kind(change.campaign_type))
+                client.delete_campaign(change.campaign_id, REGISTRY.get(change.campaign_type).name)
                 state = _save_after_write(store, state.without_campaign(change.key), forbidden, change, None)
                 result.outcomes.append(
                     Outcome(change.key, change.action, change.campaign_id, "applied", "deleted")

@@ -19,7 +19,8 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from campaign_sync.errors import Issue, Location, ManifestError
-from campaign_sync.manifests.models import Campaign, parse_campaign
+from campaign_sync.manifests.models import Campaign
+from campaign_sync.manifests.parse import parse_campaign
 from campaign_sync.manifests.yamlsafe import LineDict, YamlProblem, issue, load
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")

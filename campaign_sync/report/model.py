@@ -9,11 +9,13 @@ table logic exists once. Values are shown with :func:`show`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from campaign_sync.core.diff import FieldChange
+from campaign_sync.display import show
+
+__all__ = ["Listing", "Report", "Row", "Section", "rows_of", "show"]
 
 
 @dataclass(frozen=True)
@@ -71,17 +73,6 @@ class Report:
     def labels(self, section: Section) -> tuple[str, str]:
         """The before and after column headings for one section."""
         return section.before_label or self.before_label, section.after_label or self.after_label
-
-
-def show(value: Any) -> str:
-    """A value as one line: strings quoted, lists and mappings as compact JSON, absent as (none)."""
-    if value is None:
-        return "(none)"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dict) and set(value) == {"start", "end"}:
-        return f"{value['start']} - {value['end']}"
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
 
 
 def _unverified_note(change: FieldChange) -> str:

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from campaign_sync import __version__
+from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.errors import StateError
 
 FORMAT_VERSION = 1
-CAMPAIGN_TYPES = frozenset({"sms", "voice"})
+CAMPAIGN_TYPES = frozenset(REGISTRY.names())
 _UNKNOWN_VERSION = "unknown"
 
 
@@ -206,7 +207,7 @@ def _parse_record(data: Any, where: str) -> CampaignRecord:
             raise Invalid(f'{where}: no "{name}" field')
     campaign_type = _text(record["campaignType"], f"{where}.campaignType")
     if campaign_type not in CAMPAIGN_TYPES:
-        raise Invalid(f"{where}.campaignType must be sms or voice, not {_describe(campaign_type)}")
+        raise Invalid(f"{where}.campaignType must be {REGISTRY.choices()}, not {_describe(campaign_type)}")
     live = record.get("live")
     return CampaignRecord(
         id=_text(record["id"], f"{where}.id"),

@@ -21,6 +21,25 @@ if TYPE_CHECKING:
     from campaign_sync.engine import ExportRun, Session
 
 
+class CampaignTypeChoice(click.ParamType[str]):
+    """A campaign type of the registry, looked up when used (so ``--help`` stays fast)."""
+
+    name = "type"
+
+    def _names(self) -> tuple[str, ...]:
+        from campaign_sync.core.campaign_types import REGISTRY
+
+        return REGISTRY.names()
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "[" + "|".join(self._names()) + "]"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if not isinstance(value, str) or value not in self._names():
+            self.fail(f"{value!r} is not one of {', '.join(self._names())}", param, ctx)
+        return value
+
+
 @click.command()
 @click.option(
     "--output-dir",
@@ -29,7 +48,7 @@ if TYPE_CHECKING:
     default=None,
     help="Folder for the manifests (default: manifests/exported next to campaign-sync.yaml).",
 )
-@click.option("--type", "campaign_type", type=click.Choice(["sms", "voice"]), help="Only this campaign type.")
+@click.option("--type", "campaign_type", type=CampaignTypeChoice(), help="Only this campaign type.")
 @click.option("--name-regex", metavar="RE", help="Only campaigns whose name matches (Python re.search).")
 @click.option(
     "--layout",
@@ -126,12 +145,16 @@ def _nothing(run: ExportRun) -> str:
 
 
 def _summary(run: ExportRun, files: list[str]) -> str:
-    sms = sum(1 for c in run.campaigns if c.campaign_type == "sms")
+    from campaign_sync.core.campaign_types import REGISTRY
+
+    per_type = ", ".join(
+        f"{sum(1 for c in run.campaigns if c.campaign_type == name)} {name}" for name in REGISTRY.names()
+    )
     holes = sum(len(c.placeholders) for c in run.campaigns)
     lines = [f"Wrote {_plural(len(files), 'file')}:"]
     lines.extend(f"  {name}" for name in files)
     line = (
-        f"Exported {_plural(len(run.campaigns), 'campaign')} ({sms} sms, {len(run.campaigns) - sms} voice); "
+        f"Exported {_plural(len(run.campaigns), 'campaign')} ({per_type}); "
         f"{_plural(holes, 'placeholder')} to fill in"
     )
     if run.skipped:
