@@ -150,7 +150,7 @@ def test_unknown_flow_pairing_is_a_note_not_a_change() -> None:
         "SMS Support Flow",
     )
     (warning,) = [w for w in result.warnings if "cannot verify experienceFlowName" in w]
-    assert "experienceFlows: {\"SMS Support Flow\": " + FLOW_ID + "}" in warning
+    assert 'experienceFlows: {"SMS Support Flow": ' + FLOW_ID + "}" in warning
     assert "apply --write-unverified" in warning
     assert result.to_json()["unverified"] == [
         {

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from campaign_sync.core import fields as table
+import campaign_sync.core.fields as table
 from campaign_sync.core.values import (
     DAYS,
     canonical_phone,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from campaign_sync.core import fields as table
+import campaign_sync.core.fields as table
 from campaign_sync.core.fields import CampaignType, Choice, Field, Group, Message, Mode, ReadBack, Role, Text
 from campaign_sync.core.values import lower
 from campaign_sync.manifests.models.common import (
