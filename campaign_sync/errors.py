@@ -126,7 +126,7 @@ class ApplyFailed(CampaignSyncError):
 class ApiError(CampaignSyncError):
     """A failed API call. Never carries the token or the client secret."""
 
-    kind = "api error"
+    category = "api error"
 
     def __init__(
         self,
@@ -151,42 +151,42 @@ class ApiError(CampaignSyncError):
     def _render(self) -> str:
         where = f"{self.method} {self.path}".strip()
         status = f" -> HTTP {self.status}" if self.status is not None else ""
-        text = f"{self.kind}: {self.detail}"
+        text = f"{self.category}: {self.detail}"
         if self.kore_message and self.kore_message not in self.detail:
             text += f": {self.kore_message}"
         return f"{text} ({where}{status})" if where else text
 
 
 class AuthError(ApiError):
-    kind = "authentication failed"
+    category = "authentication failed"
 
 
 class NotFoundError(ApiError):
-    kind = "not found"
+    category = "not found"
 
 
 class ApiValidationError(ApiError):
-    kind = "rejected by the API"
+    category = "rejected by the API"
 
 
 class ConflictError(ApiError):
-    kind = "conflict"
+    category = "conflict"
 
 
 class RateLimitedError(ApiError):
-    kind = "rate limited"
+    category = "rate limited"
 
 
 class ServerError(ApiError):
-    kind = "server error"
+    category = "server error"
 
 
 class ProtocolError(ApiError):
-    kind = "unexpected response"
+    category = "unexpected response"
 
 
 class TransportError(ApiError):
-    kind = "cannot reach the API"
+    category = "cannot reach the API"
 
 
 class Interrupted(Exception):

@@ -68,8 +68,8 @@ class InProcess:
         )
 
     @contextmanager
-    def session(self) -> Iterator[engine.Session]:
-        session = engine.Session(
+    def open(self) -> Iterator[engine.Workspace]:
+        opened = engine.Workspace(
             config=load_config(self.root / "campaign-sync.yaml"),
             env_name=None,
             cli_vars={},
@@ -78,23 +78,23 @@ class InProcess:
             transport=httpx.WSGITransport(app=self.app),
         )
         try:
-            yield session
+            yield opened
         finally:
-            session.close()
+            opened.close()
 
     def write(self, campaigns: list[dict[str, Any]], name: str = "campaigns.yaml") -> None:
         (self.root / "manifests" / name).write_text(yaml.safe_dump({"campaigns": campaigns}, sort_keys=False))
 
     def apply(self) -> engine.ApplyOutcome:
-        with self.session() as session:
-            outcome = engine.apply(session)
+        with self.open() as opened:
+            outcome = engine.apply(opened)
         assert outcome.result is not None
         assert not outcome.result.failed, [o.detail for o in outcome.result.failed]
         return outcome
 
     def plan(self) -> engine.Plan:
-        with self.session() as session:
-            return engine.plan(session).plan
+        with self.open() as opened:
+            return engine.plan(opened).plan
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
         with httpx.Client(transport=httpx.WSGITransport(app=self.app), base_url=HOST) as http:
@@ -106,7 +106,7 @@ class InProcess:
 
 
 @contextmanager
-def workspace() -> Iterator[InProcess]:
+def repository() -> Iterator[InProcess]:
     app = create_app(client_id=CLIENT_ID, client_secret=SECRET, rate_limit=0, preparing_seconds=0.0)
     with tempfile.TemporaryDirectory() as tmp:
         yield InProcess(Path(tmp), app)
@@ -125,7 +125,7 @@ def two_versions(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
 @given(two_versions())
 def test_a_manifest_applied_to_the_emulator_reads_back_as_no_change(versions: Any) -> None:
     first, second = versions
-    with workspace() as ws:
+    with repository() as ws:
         ws.write([first])
         created = ws.apply()
         assert created.plan.summary.create == 1
@@ -176,10 +176,10 @@ def live_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
 @ROUND_TRIPS
 @given(live_sets())
 def test_export_then_validate_then_plan_is_empty(bodies: list[dict[str, Any]]) -> None:
-    with workspace() as ws:
+    with repository() as ws:
         ws.control("POST", "seed", {"accountId": DEFAULT_ACCOUNT_ID, "campaigns": bodies})
-        with ws.session() as session:
-            run = engine.export(session)
+        with ws.open() as opened:
+            run = engine.export(opened)
         assert len(run.campaigns) == len(bodies)
         assert not [c.placeholders for c in run.campaigns if c.placeholders]
         folder = ws.root / "manifests" / "exported"
@@ -207,7 +207,7 @@ def agentless_versions(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]
 @given(agentless_versions())
 def test_a_value_the_api_never_shows_survives_an_update_that_leaves_it_out(versions: Any) -> None:
     first, second = versions
-    with workspace() as ws:
+    with repository() as ws:
         ws.write([first])
         ws.apply()
         ws.write([second])

@@ -143,7 +143,7 @@ def test_unknown_flow_pairing_is_a_note_not_a_change() -> None:
     assert result.summary.update == 0
     assert result.summary.unchanged == 1
     (note,) = result.unverified
-    assert (note.key, note.flow.path, note.flow.live, note.flow.wanted) == (
+    assert (note.key, note.flow.path, note.flow.live_id, note.flow.wanted) == (
         "interactive-support",
         "experienceFlowName",
         FLOW_ID,
@@ -280,7 +280,7 @@ def test_safety_threshold_counts_updates_and_deletes_of_managed() -> None:
 
 def test_applied_spec_is_the_desired_view() -> None:
     result = plan_of(desired={"bill-reminder": Item(SIMPLE)}, lives=[live(SMS_SIMPLE_LIVE)])
-    assert result.matches[0].applied == desired_view(SIMPLE)
+    assert result.matches[0].recorded == desired_view(SIMPLE)
 
 
 def test_documented_sample_request_against_documented_response_plans_no_changes() -> None:

@@ -28,7 +28,7 @@ from campaign_sync.cli.options import (
     target_option,
 )
 from campaign_sync.cli.options import (
-    session as new_session,
+    workspace as new_workspace,
 )
 from campaign_sync.errors import CampaignSyncError, ExitCode, Interrupted
 
@@ -104,16 +104,16 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str,
     from campaign_sync.report import render_plan
 
     opts = current()
-    session = new_session(opts)
+    workspace = new_workspace(opts)
     try:
-        run = engine.plan(session, targets=targets, full=refresh == "full")
+        run = engine.plan(workspace, targets=targets, full=refresh == "full")
         opts.console.out(render_plan(run.plan, fmt, opts.console.style), nl=False)
         if out:
-            engine.save_plan(session, run, Path(out))
+            engine.save_plan(workspace, run, Path(out))
             opts.console.progress(f"Saved the plan to {out}; apply it with: campaign-sync apply {out}")
     finally:
-        report_requests(opts, session)
-        session.close()
+        report_requests(opts, workspace)
+        workspace.close()
     if detailed_exitcode and run.plan.has_changes:
         raise click.exceptions.Exit(ExitCode.CHANGES)
 
@@ -177,10 +177,10 @@ def apply(
         )
         return bool(answer.strip() == "yes")
 
-    session = new_session(opts)
+    workspace = new_workspace(opts)
     try:
         outcome = engine.apply(
-            session,
+            workspace,
             planfile_path=Path(planfile) if planfile else None,
             targets=targets,
             allow_delete=allow_delete,
@@ -192,8 +192,8 @@ def apply(
             show=show,
         )
     finally:
-        report_requests(opts, session)
-        session.close()
+        report_requests(opts, workspace)
+        workspace.close()
     if outcome.cancelled:
         console.err("Apply cancelled; nothing was changed.")
         raise click.exceptions.Exit(ExitCode.ERROR)
@@ -223,11 +223,11 @@ def import_(key: str, campaign_id: str, lock_timeout: float) -> None:
     from campaign_sync import engine
 
     opts = current()
-    session = new_session(opts)
+    workspace = new_workspace(opts)
     try:
-        message = engine.import_campaign(session, key, campaign_id, lock_timeout=lock_timeout)
+        message = engine.import_campaign(workspace, key, campaign_id, lock_timeout=lock_timeout)
     finally:
-        session.close()
+        workspace.close()
     opts.console.out(message)
 
 
@@ -242,10 +242,10 @@ def state_group() -> None:
 def state_list() -> None:
     """List managed campaigns: key, type, id, name."""
     opts = current()
-    session = new_session(opts)
-    state = session.store.load()
+    workspace = new_workspace(opts)
+    state = workspace.store.load()
     if not state.campaigns:
-        opts.console.out(f"No campaigns in {session.store.path} (serial {state.serial}).")
+        opts.console.out(f"No campaigns in {workspace.store.path} (serial {state.serial}).")
         return
     width = max(len(k) for k in state.campaigns)
     for key in sorted(state.campaigns):
@@ -262,7 +262,7 @@ def state_show(key: str) -> None:
     from campaign_sync.report import dumps
 
     opts = current()
-    state = new_session(opts).store.load()
+    state = new_workspace(opts).store.load()
     record = state.campaigns.get(key)
     if record is None:
         raise StateError(f"no campaign {key!r} in the state (see `campaign-sync state list`)")
@@ -278,7 +278,7 @@ def state_rm(keys: tuple[str, ...], lock_timeout: float) -> None:
     from campaign_sync import engine
 
     opts = current()
-    opts.console.out(engine.forget(new_session(opts), keys, lock_timeout=lock_timeout))
+    opts.console.out(engine.forget(new_workspace(opts), keys, lock_timeout=lock_timeout))
 
 
 @cli.command("force-unlock")
@@ -286,7 +286,7 @@ def state_rm(keys: tuple[str, ...], lock_timeout: float) -> None:
 def force_unlock() -> None:
     """Remove a stale state lock (refused while its process is still running)."""
     opts = current()
-    store = new_session(opts).store
+    store = new_workspace(opts).store
     info = store.lock_info()
     if info is None:
         opts.console.out(f"No lock on {store.path}.")

@@ -42,18 +42,18 @@ class Unverified:
     """A declared experience flow that cannot be checked: live shows an id no known pairing names."""
 
     path: str
-    live: str  # the cf- id live shows
+    live_id: str  # the cf- id live shows
     wanted: str  # the name the view declares
 
     def change(self) -> FieldChange:
         """As a field change, for ``apply --write-unverified`` (written once to learn the pairing)."""
-        return FieldChange(self.path, self.live, self.wanted, unverified=True)
+        return FieldChange(self.path, self.live_id, self.wanted, unverified=True)
 
     def note(self) -> str:
-        pairing = f"experienceFlows: {{{json.dumps(self.wanted, ensure_ascii=False)}: {self.live}}}"
+        pairing = f"experienceFlows: {{{json.dumps(self.wanted, ensure_ascii=False)}: {self.live_id}}}"
         return (
             f"cannot verify {self.path} {json.dumps(self.wanted, ensure_ascii=False)}: the live flow "
-            f"{self.live} has no known name, so it is not counted as a change. If that is the flow, pair "
+            f"{self.live_id} has no known name, so it is not counted as a change. If that is the flow, pair "
             f"them in campaign-sync.yaml ({pairing}); or run `campaign-sync apply --write-unverified` to "
             "write the manifest's flow once and learn the pairing."
         )
@@ -81,7 +81,7 @@ def _compare_flow(
 class Comparison:
     """One live campaign compared with a desired view (the manifest's, or the state's ``applied``).
 
-    ``fields`` turn live (``before``) into the view (``after``); ``live`` is the live view cut down
+    ``fields`` turn live (``before``) into the view (``after``); ``live_view`` is the live view cut down
     to the fields the view declares (bar the experience flow, compared by name apart);
     ``unverified`` are flows that cannot be checked (notes, not changes); ``warnings`` are
     unprefixed (the caller names the campaign) and include each unverified note.
@@ -89,7 +89,7 @@ class Comparison:
 
     fields: tuple[FieldChange, ...]
     facts: LiveFacts
-    live: dict[str, Any]
+    live_view: dict[str, Any]
     warnings: tuple[str, ...] = ()
     unverified: tuple[Unverified, ...] = ()
 

@@ -94,7 +94,7 @@ class Change:
     live_updated_at: str | None = None
     live_hash: str | None = None
     live_view: Mapping[str, Any] | None = None
-    applied: Mapping[str, Any] | None = None
+    recorded: Mapping[str, Any] | None = None  # what apply records as the state's ``applied``
 
     def to_json(self) -> dict[str, Any]:
         """The SPEC section 5 shape, plus a few added fields."""
@@ -123,7 +123,7 @@ class Match:
     campaign_type: str
     name: str
     adopted: bool
-    applied: Mapping[str, Any]
+    recorded: Mapping[str, Any]  # what apply records as the state's ``applied``
     updated_at: str | None
     live_hash: str | None
 
@@ -141,7 +141,7 @@ class FlowNote:
             "key": self.key,
             "campaignId": self.campaign_id,
             "path": self.flow.path,
-            "live": self.flow.live,
+            "live": self.flow.live_id,
             "manifest": self.flow.wanted,
         }
 
@@ -310,7 +310,7 @@ def build_plan(
                     note=note,
                     location=where,
                     body=create_body(campaign),
-                    applied=want,
+                    recorded=want,
                 )
             )
             continue
@@ -328,7 +328,7 @@ def build_plan(
             fields = sorted([*fields, *(u.change() for u in result.unverified)], key=lambda f: f.path)
         else:
             notes.extend(FlowNote(key, matched.id, u) for u in result.unverified)
-        have = result.live
+        have = result.live_view
         warnings.extend(f"{key}: {warning}" for warning in result.warnings)
         live_hash = content_hash(matched.doc)
         recorded = recorded_view(campaign, want, applied)
@@ -368,9 +368,9 @@ def build_plan(
         if blocked is None and result.unverified and not write_unverified:
             flow = result.unverified[0]
             blocked = (
-                f"{flow.path}: the live flow {flow.live} has no known name, and the API takes a flow by name "
-                f"only, so this update cannot keep it; pair it under experienceFlows in campaign-sync.yaml, "
-                f"or pass `apply --write-unverified` to write {flow.wanted!r}"
+                f"{flow.path}: the live flow {flow.live_id} has no known name, and the API takes a flow by "
+                "name only, so this update cannot keep it; pair it under experienceFlows in "
+                f"campaign-sync.yaml, or pass `apply --write-unverified` to write {flow.wanted!r}"
             )
         changes.append(
             Change(
@@ -388,7 +388,7 @@ def build_plan(
                 live_updated_at=matched.updated_at,
                 live_hash=live_hash,
                 live_view=have,
-                applied=recorded,
+                recorded=recorded,
             )
         )
 

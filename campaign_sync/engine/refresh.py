@@ -94,8 +94,8 @@ def refresh(
         needs_doc = (key is not None and key in desired.campaigns) or (ctype, name.lower()) in adopt_names
         if key is not None and needs_doc:
             record = state.campaigns[key]
-            if not full and record.live is not None and record.updatedAt == item.get("updatedAt"):
-                doc = record.live
+            if not full and record.cached is not None and record.updatedAt == item.get("updatedAt"):
+                doc = record.cached
                 cached += 1
         if needs_doc and doc is None:
             to_read.append(cid)
@@ -155,8 +155,8 @@ def read_left_manifests(
         record = records.get(cid)
         if record is None or current.doc is not None:
             continue
-        if not full and record.live is not None and record.updatedAt == current.updated_at:
-            out[cid] = dataclasses.replace(current, doc=record.live)
+        if not full and record.cached is not None and record.updatedAt == current.updated_at:
+            out[cid] = dataclasses.replace(current, doc=record.cached)
         else:
             to_read.append(cid)
     docs = read_documents(client, to_read)

@@ -173,7 +173,7 @@ def _cacheable(doc: Mapping[str, Any]) -> bool:
 
 def _not_taken(change: Change, doc: Mapping[str, Any], flows: FlowBook) -> list[str]:
     """Fields the API did not take: the response compared with the manifest again."""
-    wanted = dict(change.applied or {})
+    wanted = dict(change.recorded or {})
     have, facts = live_view(change.campaign_type, doc, None, flows, wanted)
     have = {k: v for k, v in project(have, wanted).items() if k in doc or k in {FLOW_FIELD, "queueName"}}
     if facts.flow_id is None:
@@ -192,16 +192,16 @@ def record_matches(state: State, plan: Plan, docs: Mapping[str, Mapping[str, Any
             continue
         old = state.campaigns.get(match.key)
         doc = docs.get(match.campaign_id)
-        live = dict(doc) if doc is not None else (old.live if old is not None else None)
+        live = dict(doc) if doc is not None else (old.cached if old is not None else None)
         state = state.with_campaign(
             match.key,
             CampaignRecord(
                 id=match.campaign_id,
                 campaignType=match.campaign_type,
                 name=match.name,
-                applied=dict(match.applied),
+                applied=dict(match.recorded),
                 updatedAt=match.updated_at,
-                live=live,
+                cached=live,
                 contentHash=content_hash(live) if live is not None else None,
             ),
         )
@@ -270,7 +270,7 @@ def execute(
             )
             progress(f"{label}: failed: {where}{exc}")
             continue
-        sent_flow = (change.applied or {}).get(FLOW_FIELD)
+        sent_flow = (change.recorded or {}).get(FLOW_FIELD)
         flow_id = doc.get("experienceFlow")
         flow_note = ""
         if isinstance(sent_flow, str) and isinstance(flow_id, str) and flow_id:
@@ -290,9 +290,9 @@ def execute(
                 id=campaign_id,
                 campaignType=change.campaign_type,
                 name=str(doc.get("name") or change.name),
-                applied=dict(change.applied or {}),
+                applied=dict(change.recorded or {}),
                 updatedAt=doc.get("updatedAt"),
-                live=dict(doc) if cache else None,
+                cached=dict(doc) if cache else None,
                 contentHash=content_hash(doc) if cache else None,
             ),
         )
@@ -319,7 +319,7 @@ def fill_cache(client: KoreClient, store: StateStore, state: State, forbidden: t
     Create responses (and campaigns adopted from a saved plan) come without a full document;
     caching one here means later plans and drift runs need no GET for them until they change.
     """
-    missing = {key: record for key, record in state.campaigns.items() if record.live is None}
+    missing = {key: record for key, record in state.campaigns.items() if record.cached is None}
     if not missing:
         return state
     found = client.get_campaigns([record.id for record in missing.values()])
@@ -330,7 +330,7 @@ def fill_cache(client: KoreClient, store: StateStore, state: State, forbidden: t
                 key,
                 dataclasses.replace(
                     record,
-                    live=dict(doc),
+                    cached=dict(doc),
                     updatedAt=doc.get("updatedAt", record.updatedAt),
                     contentHash=content_hash(doc),
                 ),

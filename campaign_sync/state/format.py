@@ -37,7 +37,7 @@ class CampaignRecord:
     name: str
     applied: dict[str, Any]
     updatedAt: str | None = None
-    live: dict[str, Any] | None = None
+    cached: dict[str, Any] | None = None  # the last GET document seen (JSON: "live")
     contentHash: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -47,7 +47,7 @@ class CampaignRecord:
             "name": self.name,
             "applied": self.applied,
             "updatedAt": self.updatedAt,
-            "live": self.live,
+            "live": self.cached,
             "contentHash": self.contentHash,
         }
 
@@ -215,7 +215,7 @@ def _parse_record(data: Any, where: str) -> CampaignRecord:
         name=_text(record["name"], f"{where}.name", empty=True),
         applied=_mapping(record["applied"], f"{where}.applied"),
         updatedAt=_optional_text(record.get("updatedAt"), f"{where}.updatedAt"),
-        live=None if live is None else _mapping(live, f"{where}.live"),
+        cached=None if live is None else _mapping(live, f"{where}.live"),
         contentHash=_optional_text(record.get("contentHash"), f"{where}.contentHash"),
     )
 

@@ -50,7 +50,7 @@ def _change_json(change: Change) -> dict[str, Any]:
         "liveUpdatedAt": change.live_updated_at,
         "liveHash": change.live_hash,
         "liveView": change.live_view,
-        "applied": change.applied,
+        "applied": change.recorded,
     }
 
 
@@ -73,7 +73,7 @@ def _change(data: Mapping[str, Any]) -> Change:
         live_updated_at=data.get("liveUpdatedAt"),
         live_hash=data.get("liveHash"),
         live_view=data.get("liveView"),
-        applied=data.get("applied"),
+        recorded=data.get("applied"),
     )
 
 
@@ -84,7 +84,7 @@ def _match_json(match: Match) -> dict[str, Any]:
         "campaignType": match.campaign_type,
         "name": match.name,
         "adopted": match.adopted,
-        "applied": match.applied,
+        "applied": match.recorded,
         "updatedAt": match.updated_at,
         "liveHash": match.live_hash,
     }

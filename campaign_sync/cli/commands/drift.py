@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from campaign_sync.cli.options import current, global_options, refresh_option, report_requests, target_option
-from campaign_sync.cli.options import session as new_session
+from campaign_sync.cli.options import workspace as new_workspace
 from campaign_sync.errors import ExitCode, OutputError
 
 FORMATS = ("text", "json", "markdown", "html", "junit")
@@ -47,12 +47,12 @@ def drift(fmt: str, output: str | None, targets: tuple[str, ...], refresh: str) 
     from campaign_sync.report import render_drift
 
     opts = current()
-    session = new_session(opts)
+    workspace = new_workspace(opts)
     try:
-        run = engine.drift(session, targets=targets, full=refresh == "full")
+        run = engine.drift(workspace, targets=targets, full=refresh == "full")
     finally:
-        report_requests(opts, session)
-        session.close()
+        report_requests(opts, workspace)
+        workspace.close()
     result = run.drift
     style = opts.console.style if fmt == "text" and not output else None
     text = render_drift(result, fmt, style)

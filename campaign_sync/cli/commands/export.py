@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 import click
 
 from campaign_sync.cli.options import current, global_options, report_requests
-from campaign_sync.cli.options import session as new_session
+from campaign_sync.cli.options import workspace as new_workspace
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from campaign_sync.engine import ExportRun, Session
+    from campaign_sync.engine import ExportRun, Workspace
 
 
 class CampaignTypeChoice(click.ParamType[str]):
@@ -87,19 +87,19 @@ def export(
             raise click.BadParameter(f"not a regular expression: {exc}", param_hint="--name-regex") from None
     opts = current()
     console = opts.console
-    session = new_session(opts)
+    workspace = new_workspace(opts)
     try:
         run = engine.export(
-            session,
+            workspace,
             campaign_type=campaign_type,
             name_regex=name_regex,
             layout=layout,
             include_managed=include_managed,
         )
     finally:
-        report_requests(opts, session)
-        session.close()
-    root = session.config.root
+        report_requests(opts, workspace)
+        workspace.close()
+    root = workspace.config.root
     folder = Path(output_dir) if output_dir else root / "manifests" / "exported"
     for warning in run.warnings:
         console.err(f"Warning: {warning}")
@@ -118,7 +118,7 @@ def export(
     for name, text in run.files.items():
         write_atomic(targets[name], text)
     console.out(_summary(run, [_shown(p) for p in targets.values()]))
-    console.out(_next_steps(run, folder, session))
+    console.out(_next_steps(run, folder, workspace))
 
 
 def _shown(path: Path) -> str:
@@ -163,10 +163,10 @@ def _summary(run: ExportRun, files: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _next_steps(run: ExportRun, folder: Path, session: Session) -> str:
-    root = session.config.root.resolve()
+def _next_steps(run: ExportRun, folder: Path, workspace: Workspace) -> str:
+    root = workspace.config.root.resolve()
     where = folder.resolve()
-    entries = session.config.settings.manifests
+    entries = workspace.config.settings.manifests
     covered = any(where == (root / e).resolve() or (root / e).resolve() in where.parents for e in entries)
     steps = ["", "Next steps:"]
     if not covered:

@@ -54,44 +54,50 @@ def pydantic_issues(
 
 
 def _message(error: Any, model: type[BaseModel], where: Sequence[str | int]) -> str:
-    kind = error["type"]
+    error_type = error["type"]
     ctx = error.get("ctx") or {}
-    if kind == "missing":
+    if error_type == "missing":
         return "required"
-    if kind == "extra_forbidden":
+    if error_type == "extra_forbidden":
         field = str(where[-1]) if where else ""
         known = _known_fields(model, where[:-1])
         hint = difflib.get_close_matches(field, known, n=1)
         if hint:
             return f"unknown field (did you mean {hint[0]!r}?)"
         return f"unknown field (allowed here: {', '.join(sorted(known))})" if known else "unknown field"
-    if kind in {"string_too_long", "too_long"}:
-        unit = "characters" if kind == "string_too_long" else "items"
+    if error_type in {"string_too_long", "too_long"}:
+        unit = "characters" if error_type == "string_too_long" else "items"
         return f"must be at most {ctx.get('max_length')} {unit}"
-    if kind in {"string_too_short", "too_short"}:
-        if kind == "string_too_short" and ctx.get("min_length") == 1:
+    if error_type in {"string_too_short", "too_short"}:
+        if error_type == "string_too_short" and ctx.get("min_length") == 1:
             return "must not be empty"
         unit = (
-            "characters" if kind == "string_too_short" else "item" if ctx.get("min_length") == 1 else "items"
+            "characters"
+            if error_type == "string_too_short"
+            else "item"
+            if ctx.get("min_length") == 1
+            else "items"
         )
         return f"must have at least {ctx.get('min_length')} {unit}"
-    if kind == "string_pattern_mismatch":
+    if error_type == "string_pattern_mismatch":
         pattern = ctx.get("pattern", "")
         if pattern == KEY_PATTERN:
             return "must match [a-z0-9][a-z0-9._-]{0,63} (lowercase letters, digits, '.', '_', '-')"
         return f"must match {pattern}, got {error.get('input')!r}"
-    if kind == "literal_error":
+    if error_type == "literal_error":
         return f"must be one of {ctx.get('expected')}, got {error.get('input')!r}"
-    if kind in {"greater_than_equal", "less_than_equal"}:
-        return f"must be {'>=' if kind == 'greater_than_equal' else '<='} {ctx.get('ge', ctx.get('le'))}"
-    if kind in {"int_type", "int_parsing"}:
+    if error_type in {"greater_than_equal", "less_than_equal"}:
+        return (
+            f"must be {'>=' if error_type == 'greater_than_equal' else '<='} {ctx.get('ge', ctx.get('le'))}"
+        )
+    if error_type in {"int_type", "int_parsing"}:
         return f"must be a whole number, got {error.get('input')!r}"
-    if kind == "bool_type":
+    if error_type == "bool_type":
         return f"must be true or false, got {error.get('input')!r}"
-    if kind == "string_type":
+    if error_type == "string_type":
         return f"must be a string (quote it in YAML), got {error.get('input')!r}"
-    if kind in {"list_type", "model_type", "dict_type", "model_attributes_type"}:
-        return "must be a list" if kind == "list_type" else "must be a mapping"
+    if error_type in {"list_type", "model_type", "dict_type", "model_attributes_type"}:
+        return "must be a list" if error_type == "list_type" else "must be a mapping"
     message = str(error.get("msg", "invalid"))
     return message.removeprefix("Value error, ")
 

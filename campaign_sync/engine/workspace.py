@@ -1,6 +1,6 @@
 """The workspace one command works on: config environment, manifests, state store, API client.
 
-``Session`` loads lazily (the manifests are validated once, the client is built on first use)
+``Workspace`` loads lazily (the manifests are validated once, the client is built on first use)
 and is closed by the CLI. ``validate`` is the offline check behind `campaign-sync validate`.
 """
 
@@ -144,7 +144,7 @@ def utc_now() -> str:
 
 
 @dataclass
-class Session:
+class Workspace:
     """One command's view of the workspace: environment, manifests, state store, API client."""
 
     config: Config
