@@ -73,7 +73,7 @@ def test_a_put_carries_every_writable_live_field_and_every_declared_value(case: 
     # no field of another type or mode
     own_rows = [r for r in mode.fields if r.role is not Role.KEY]
     own = {p for r in own_rows for p in (r.api_path, *r.read_paths)}
-    for path in REGISTRY.field_paths() - own:
+    for path in REGISTRY.field_paths - own:
         assert get_path(body, path) is MISSING, path
 
     # every declared value, as the API takes it
@@ -83,7 +83,7 @@ def test_a_put_carries_every_writable_live_field_and_every_declared_value(case: 
 
     # every writable live field the manifest leaves out, with its live value
     declared_paths = set(leaves(declared))
-    known = REGISTRY.field_paths()
+    known = REGISTRY.field_paths
     spelled = {p: r.api_path for r in own_rows for p in r.read_paths if p != r.api_path}
     for path, value in leaves(doc).items():
         if under(path, set(READ_ONLY)) or path in declared_paths:

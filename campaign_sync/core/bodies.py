@@ -76,7 +76,7 @@ def build_put(
     base: dict[str, Any] = copy.deepcopy(dict(live_doc))
     for path in READ_ONLY:
         pop_path(base, path)
-    for path in REGISTRY.field_paths() - own_paths:  # another type's or mode's field
+    for path in REGISTRY.field_paths - own_paths:  # another type's or mode's field
         pop_path(base, path)
     declared = create_body(campaign)
     from_state: list[Field] = []

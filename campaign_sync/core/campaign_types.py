@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from campaign_sync.core.fields import CampaignType, Field, Mode, Path, Role
@@ -47,18 +48,25 @@ class Registry:
 
     def get(self, name: str) -> CampaignType:
         """The type named ``name``; an unknown name is an error, never a fallback."""
-        found = self.find(name)
-        if found is None or found.name != name:
+        found = self._by_name.get(name)
+        if found is None:
             raise CampaignTypeError(f"unknown campaign type {name!r} (known: {', '.join(self.names())})")
         return found
 
+    @cached_property
+    def _by_model(self) -> dict[type[CampaignBase], tuple[CampaignType, Mode]]:
+        return {mode.model: (ctype, mode) for ctype in self.types for mode in ctype.modes}
+
+    @cached_property
+    def _by_name(self) -> dict[str, CampaignType]:
+        return {t.name: t for t in self.types}
+
     def of(self, campaign: CampaignBase) -> tuple[CampaignType, Mode]:
         """The type and mode of a validated manifest campaign."""
-        for ctype in self.types:
-            for mode in ctype.modes:
-                if isinstance(campaign, mode.model):
-                    return ctype, mode
-        raise CampaignTypeError(f"internal: {type(campaign).__name__} is not a registered campaign model")
+        found = self._by_model.get(type(campaign))
+        if found is None:
+            raise CampaignTypeError(f"internal: {type(campaign).__name__} is not a registered campaign model")
+        return found
 
     def of_document(self, doc: Mapping[str, Any]) -> CampaignType:
         """The type of a live GET document: the one type whose mode selector it carries."""
@@ -71,6 +79,7 @@ class Registry:
             )
         return found[0]
 
+    @cached_property
     def field_paths(self) -> frozenset[Path]:
         """The API paths (write and read) of every field of every type and mode (the key is not one)."""
         paths: set[Path] = set()

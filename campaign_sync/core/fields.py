@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from campaign_sync.core import values
@@ -71,6 +71,7 @@ class Spec:
     """What a field's values are: canonical form, input-form JSON Schema, request and manifest forms."""
 
     set_like: ClassVar[bool] = False
+    plain: ClassVar[bool] = False  # a live value is canonical as it is (read is the identity)
 
     def canon(self, value: Any) -> Any:
         """Two spellings of one value become identical (tolerant: an invalid value is kept)."""
@@ -102,6 +103,7 @@ class Spec:
 
 @dataclass(frozen=True)
 class Text(Spec):
+    plain: ClassVar[bool] = True
     min_length: int = 0
     max_length: int | None = None
     pattern: str | None = None
@@ -138,6 +140,7 @@ class Message(Spec):
 
 @dataclass(frozen=True)
 class Integer(Spec):
+    plain: ClassVar[bool] = True
     low: int
     high: int
 
@@ -147,6 +150,8 @@ class Integer(Spec):
 
 @dataclass(frozen=True)
 class Boolean(Spec):
+    plain: ClassVar[bool] = True
+
     def schema(self) -> Schema:
         return {"type": "boolean"}
 
@@ -367,16 +372,16 @@ class Field:
     def name(self) -> str:
         return self.path[-1]
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         """Every spelling a manifest may use for this field."""
         return (self.name, *self.spellings)
 
-    @property
+    @cached_property
     def api_path(self) -> Path:
         return self.write or self.path
 
-    @property
+    @cached_property
     def read_paths(self) -> tuple[Path, ...]:
         return self.read or (self.api_path,)
 
@@ -515,20 +520,24 @@ class Mode:
     model: type[CampaignBase]
     nodes: tuple[Node, ...]
 
-    @property
+    @cached_property
     def fields(self) -> tuple[Field, ...]:
         return tuple(n for n in self.nodes if isinstance(n, Field))
 
-    @property
+    @cached_property
     def groups(self) -> tuple[Group, ...]:
         return tuple(n for n in self.nodes if isinstance(n, Group))
 
     def field(self, path: Path) -> Field | None:
         return next((f for f in self.fields if f.path == path), None)
 
-    def compared(self) -> Iterator[Field]:
+    @cached_property
+    def compared_fields(self) -> tuple[Field, ...]:
         """The fields a plan compares (everything but the key and the type)."""
-        return (f for f in self.fields if f.role in (Role.SELECTOR, Role.VALUE))
+        return tuple(f for f in self.fields if f.role in (Role.SELECTOR, Role.VALUE))
+
+    def compared(self) -> Iterator[Field]:
+        return iter(self.compared_fields)
 
 
 @dataclass(frozen=True)
@@ -557,7 +566,7 @@ class CampaignType:
     def choices(self) -> str:
         return " | ".join(m.name for m in self.modes)
 
-    @property
+    @cached_property
     def fields(self) -> tuple[Field, ...]:
         """Every field of every mode, once, in table order."""
         seen: dict[Path, Field] = {}
@@ -582,13 +591,19 @@ def get_path(doc: Any, path: Path) -> Any:
     """The value at ``path`` in nested mappings, or ``MISSING``."""
     node = doc
     for part in path:
-        if not isinstance(node, Mapping) or part not in node:
+        if isinstance(node, dict):  # the common case, checked without the ABC machinery
+            if part not in node:
+                return MISSING
+        elif not isinstance(node, Mapping) or part not in node:
             return MISSING
         node = node[part]
     return node
 
 
 def set_path(doc: dict[str, Any], path: Path, value: Any) -> None:
+    if len(path) == 1:
+        doc[path[0]] = value
+        return
     node = doc
     for part in path[:-1]:
         child = node.get(part)

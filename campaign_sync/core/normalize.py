@@ -91,10 +91,12 @@ def desired_view(campaign: Campaign) -> View:
     _ctype, mode = REGISTRY.of(campaign)
     doc = campaign.model_dump(exclude_unset=True)
     out: View = {}
-    for row in mode.compared():
+    for row in mode.compared_fields:
         value = get_path(doc, row.path)
         if value is not MISSING and value is not None:
-            set_path(out, row.path, row.value.canon(value))
+            # validated values are canonical already (the models use the same value functions);
+            # only set-like ones take their order-free shape
+            set_path(out, row.path, row.value.canon(value) if row.set_like else value)
     return out
 
 
@@ -151,12 +153,12 @@ class LiveFacts:
 
 def _shown(row: Field, doc: Mapping[str, Any], *, checked: bool) -> Any:
     for path in row.read_paths:
-        raw = get_path(doc, path)
+        raw = doc.get(path[0], MISSING) if len(path) == 1 else get_path(doc, path)
         if raw is MISSING or raw is None:
             continue
         if checked and not row.value.accepts(raw):
             continue
-        return row.value.read(raw)
+        return raw if row.value.plain else row.value.read(raw)
     return MISSING
 
 
@@ -206,7 +208,7 @@ def live_value(
 def live_rows(ctype: CampaignType, mode: Mode | None) -> tuple[Field, ...]:
     """The compared rows of a live campaign's mode (every mode's shared rows if the mode is unknown)."""
     if mode is not None:
-        return tuple(mode.compared())
+        return mode.compared_fields
     shared = set.intersection(*({r.path for r in m.compared()} for m in ctype.modes))
     return tuple(r for r in ctype.fields if r.path in shared)
 
@@ -231,6 +233,13 @@ def live_view(
     flow_id: str | None = None
     flow_name: str | None = None
     for row in live_rows(ctype, mode):
+        if row.read_back is ReadBack.SHOWN:  # most fields: inline, this runs for every campaign
+            value = _shown(row, doc, checked=False)
+            if value is not MISSING:
+                set_path(out, row.path, value)
+            elif row.live_default is not None:
+                set_path(out, row.path, row.live_default)
+            continue
         value, source = live_value(row, doc, item, flows, applied)
         if row.read_back is ReadBack.PAIRED and row.id_path is not None:
             shown = get_path(doc, row.id_path)
