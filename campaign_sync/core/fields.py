@@ -97,6 +97,9 @@ class Spec:
         """Whether a live value is a real value of this field (not an echo of another kind)."""
         return value is not None
 
+    #: A name under which the JSON Schema keeps this value's schema once (``$defs``), if any.
+    definition: ClassVar[str | None] = None
+
     def schema(self) -> Schema:
         raise NotImplementedError
 
@@ -226,6 +229,9 @@ class Zone(Spec):
 
     def canon(self, value: Any) -> Any:
         return tolerant(canonical_timezone, value)
+
+    #: The pattern is long (every zone, in any case): the JSON Schema holds it once, under this name.
+    definition: ClassVar[str] = "timezone"
 
     def schema(self) -> Schema:
         return {"type": "string", "pattern": _zone_pattern()}

@@ -39,6 +39,8 @@ def _nullable(schema: Schema, nullable: bool) -> Schema:
 def _leaf(row: Field, ctype: CampaignType, mode: Mode) -> Schema:
     if row.path == ctype.selector.path:
         schema: Schema = {"type": "string", "pattern": ci_pattern((mode.name,))}
+    elif row.value.definition is not None:
+        schema = {"$ref": f"#/$defs/{row.value.definition}"}
     else:
         schema = row.value.schema()
     if row.description:
@@ -120,6 +122,9 @@ def manifest_schema() -> Schema:
     for ctype in REGISTRY:
         for mode in ctype.modes:
             defs[_def_name(ctype, mode)] = mode_schema(ctype, mode)
+            for row in mode.fields:
+                if row.value.definition is not None:
+                    defs[row.value.definition] = row.value.schema()
     campaign: Schema = {
         "type": "object",
         "description": "One campaign; its fields depend on campaignType and its mode.",
