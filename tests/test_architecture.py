@@ -14,6 +14,7 @@ PURE = [
     "campaign_sync.manifests.models",
     "campaign_sync.manifests.schema",
     "campaign_sync.core.values",
+    "campaign_sync.core.specs",
     "campaign_sync.core.fields",
     "campaign_sync.core.campaign_types",
     "campaign_sync.core.normalize",
