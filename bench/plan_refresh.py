@@ -19,7 +19,7 @@ For each size N the script
    GETs every campaign: N GETs, the slowest part of a run, so it is optional).
 
 How it is driven, and why. The plans run **in-process** through ``campaign_sync.engine``: a
-``Session`` with the real ``KoreClient`` speaking HTTP to the emulator over loopback. That
+``Workspace`` with the real ``KoreClient`` speaking HTTP to the emulator over loopback. That
 gives exact request counts from two independent sources (the client's ``counter`` and the
 emulator's journal) and lets ``build_plan`` (normalise + diff, pure CPU) be timed on its own
 with ``time.process_time()`` over the already-refreshed live data, and its allocations traced
@@ -231,8 +231,8 @@ def child_environ() -> dict[str, str]:
     return {**os.environ, "KORE_CLIENT_ID": CLIENT_ID, "KORE_CLIENT_SECRET": CLIENT_SECRET, "NO_COLOR": "1"}
 
 
-def new_session(root: Path) -> engine.Session:
-    return engine.Session(
+def new_session(root: Path) -> engine.Workspace:
+    return engine.Workspace(
         config=load_config(root / "campaign-sync.yaml"),
         env_name=ENV_NAME,
         cli_vars={},

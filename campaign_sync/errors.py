@@ -9,6 +9,7 @@ Only ``cli.py`` turns these into exit codes; library code raises, never exits.
     ├── StateError                    state file corrupt, foreign lineage, older serial
     │   └── LockError                 another run holds the state lock (names the holder)
     ├── PlanError                     the manifests and the state cannot make a plan (type change, --target)
+    ├── CampaignTypeError             a campaign type or mode no registered type knows (never a fallback)
     ├── DriftError                    the drift check cannot run as asked (--target)
     ├── OutputError                   a report file cannot be written
     ├── PinError                      init cannot pin the campaign-sync the workflows install
@@ -101,6 +102,10 @@ class PlanError(CampaignSyncError):
     pass
 
 
+class CampaignTypeError(CampaignSyncError):
+    pass
+
+
 class DriftError(CampaignSyncError):
     pass
 
@@ -128,7 +133,7 @@ class ApplyFailed(CampaignSyncError):
 class ApiError(CampaignSyncError):
     """A failed API call. Never carries the token or the client secret."""
 
-    kind = "api error"
+    category = "api error"
 
     def __init__(
         self,
@@ -154,42 +159,42 @@ class ApiError(CampaignSyncError):
         """One line: the server's words escaped (``sanitize``), so they cannot fake our output."""
         where = escape(f"{self.method} {self.path}".strip())
         status = f" -> HTTP {self.status}" if self.status is not None else ""
-        text = f"{self.kind}: {escape(self.detail)}"
+        text = f"{self.category}: {escape(self.detail)}"
         if self.kore_message and self.kore_message not in self.detail:
             text += f": {escape(self.kore_message)}"
         return f"{text} ({where}{status})" if where else text
 
 
 class AuthError(ApiError):
-    kind = "authentication failed"
+    category = "authentication failed"
 
 
 class NotFoundError(ApiError):
-    kind = "not found"
+    category = "not found"
 
 
 class ApiValidationError(ApiError):
-    kind = "rejected by the API"
+    category = "rejected by the API"
 
 
 class ConflictError(ApiError):
-    kind = "conflict"
+    category = "conflict"
 
 
 class RateLimitedError(ApiError):
-    kind = "rate limited"
+    category = "rate limited"
 
 
 class ServerError(ApiError):
-    kind = "server error"
+    category = "server error"
 
 
 class ProtocolError(ApiError):
-    kind = "unexpected response"
+    category = "unexpected response"
 
 
 class TransportError(ApiError):
-    kind = "cannot reach the API"
+    category = "cannot reach the API"
 
 
 class Interrupted(Exception):

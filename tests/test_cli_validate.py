@@ -141,11 +141,14 @@ def test_schema_is_json_schema_for_manifests(repo: Repo) -> None:
     assert code == 0
     schema = json.loads(output)
     assert schema["$schema"].startswith("https://json-schema.org/")
-    assert schema["properties"]["campaigns"]["type"] == "array"
-    titles = {d.get("title") for d in schema["$defs"].values()}
-    assert {"SmsSimple", "SmsAdvanced", "VoiceAgentless", "VoiceProgressive", "VoicePreview"} <= titles
+    assert schema["properties"]["campaigns"]["type"] == ["array", "null"]
+    assert {"SmsSimple", "SmsAdvanced", "VoiceAgentless", "VoiceProgressive", "VoicePreview"} <= set(
+        schema["$defs"]
+    )
     preview = schema["$defs"]["VoicePreview"]
-    assert "queueName" in preview["required"]
+    assert {"queueName", "queue_name", "maxSkips"} <= set(preview["properties"])
+    assert {"anyOf": [{"required": ["queueName"]}, {"required": ["queue_name"]}]} in preview["allOf"]
+    assert "maxSkips" in preview["required"]
     assert preview["additionalProperties"] is False
 
 

@@ -18,7 +18,8 @@ from campaign_sync.core.normalize import (
     live_view,
     project,
 )
-from campaign_sync.manifests.models import Campaign, parse_campaign
+from campaign_sync.manifests.models import Campaign
+from campaign_sync.manifests.parse import parse_campaign
 from campaign_sync.manifests.yamlsafe import load
 from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE, VOICE_AGENTLESS, VOICE_PREVIEW
 
@@ -118,8 +119,9 @@ VOICE_PREVIEW_ITEM = {
 
 
 def changes(manifest: str, live: dict[str, Any], item: dict[str, Any] | None = None, flows: FlowBook = FLOWS):
-    want = desired_view(campaign(manifest))
-    have, _facts = live_view(live, item, flows)
+    parsed = campaign(manifest)
+    want = desired_view(parsed)
+    have, _facts = live_view(parsed.campaignType, live, item, flows)
     have = project(have, want)
     want.pop("experienceFlowName", None)
     have.pop("experienceFlowName", None)
@@ -327,7 +329,9 @@ def test_unset_fields_are_not_compared() -> None:
 def test_flow_pairing_from_list_connection_for_agentless() -> None:
     live = {**VOICE_PREVIEW_LIVE, "dialingMode": "Agentless", "experienceFlow": "cf-voice"}
     live.pop("maxSkips")
-    _view, facts = live_view(live, {"connection": "Voice Flow 2", "dialingMode": "Agentless"}, FlowBook())
+    _view, facts = live_view(
+        "voice", live, {"connection": "Voice Flow 2", "dialingMode": "Agentless"}, FlowBook()
+    )
     assert (facts.flow_id, facts.flow_name) == ("cf-voice", "Voice Flow 2")
 
 

@@ -135,19 +135,69 @@ def test_active_campaigns_block_updates(status: str, blocked: bool) -> None:
     assert result.writes == (0 if blocked else 1)
 
 
-def test_unknown_flow_pairing_is_unverified_not_false() -> None:
+def test_unknown_flow_pairing_is_a_note_not_a_change() -> None:
     result = plan_of(
         desired={"interactive-support": Item(ADV)}, lives=[live(SMS_ADVANCED_LIVE)], flows=FlowBook()
     )
-    (change,) = result.changes
-    (field_change,) = change.fields
-    assert field_change.unverified
-    assert (field_change.path, field_change.before, field_change.after) == (
+    assert result.changes == ()
+    assert result.summary.update == 0
+    assert result.summary.unchanged == 1
+    (note,) = result.unverified
+    assert (note.key, note.flow.path, note.flow.live_id, note.flow.wanted) == (
+        "interactive-support",
         "experienceFlowName",
         FLOW_ID,
         "SMS Support Flow",
     )
-    assert any("cannot verify experienceFlowName" in w for w in result.warnings)
+    (warning,) = [w for w in result.warnings if "cannot verify experienceFlowName" in w]
+    assert 'experienceFlows: {"SMS Support Flow": ' + FLOW_ID + "}" in warning
+    assert "apply --write-unverified" in warning
+    assert result.to_json()["unverified"] == [
+        {
+            "key": "interactive-support",
+            "campaignId": SMS_ADVANCED_LIVE["_id"],
+            "path": "experienceFlowName",
+            "live": FLOW_ID,
+            "manifest": "SMS Support Flow",
+        }
+    ]
+
+
+def test_write_unverified_makes_the_unpaired_flow_one_update() -> None:
+    result = plan_of(
+        desired={"interactive-support": Item(ADV)},
+        lives=[live(SMS_ADVANCED_LIVE)],
+        flows=FlowBook(),
+        write_unverified=True,
+    )
+    (change,) = result.changes
+    assert change.blocked is None
+    assert [(f.path, f.before, f.after, f.unverified) for f in change.fields] == [
+        ("experienceFlowName", FLOW_ID, "SMS Support Flow", True)
+    ]
+    assert change.body is not None
+    assert change.body["experienceFlowName"] == "SMS Support Flow"
+    assert result.unverified == ()
+
+
+def test_an_update_that_cannot_keep_an_unpaired_flow_is_blocked_with_the_fix() -> None:
+    edited = {**SMS_ADVANCED_LIVE, "description": "edited live"}
+    result = plan_of(desired={"interactive-support": Item(ADV)}, lives=[live(edited)], flows=FlowBook())
+    (change,) = result.changes
+    assert [f.path for f in change.fields] == ["description"]
+    assert change.blocked is not None
+    assert FLOW_ID in change.blocked
+    assert "experienceFlows" in change.blocked
+    assert "--write-unverified" in change.blocked
+    unblocked = plan_of(
+        desired={"interactive-support": Item(ADV)},
+        lives=[live(edited)],
+        flows=FlowBook(),
+        write_unverified=True,
+    )
+    (change,) = unblocked.changes
+    assert change.blocked is None
+    assert [f.path for f in change.fields] == ["description", "experienceFlowName"]
 
 
 def test_known_flow_pairing_to_another_flow_is_a_real_change() -> None:
@@ -230,11 +280,11 @@ def test_safety_threshold_counts_updates_and_deletes_of_managed() -> None:
 
 def test_applied_spec_is_the_desired_view() -> None:
     result = plan_of(desired={"bill-reminder": Item(SIMPLE)}, lives=[live(SMS_SIMPLE_LIVE)])
-    assert result.matches[0].applied == desired_view(SIMPLE)
+    assert result.matches[0].recorded == desired_view(SIMPLE)
 
 
 def test_documented_sample_request_against_documented_response_plans_no_changes() -> None:
-    from campaign_sync.manifests.models import parse_campaign
+    from campaign_sync.manifests.parse import parse_campaign
     from tests.fixtures.documented import sms_advanced_sample
 
     sample = sms_advanced_sample()
@@ -250,7 +300,8 @@ def test_documented_sample_request_against_documented_response_plans_no_changes(
     without_pairing = plan_of(
         desired={"interactive-support": Item(parsed)}, lives=[live(doc)], flows=FlowBook()
     )
-    assert [f.unverified for c in without_pairing.changes for f in c.fields] == [True]
+    assert without_pairing.changes == ()
+    assert [n.flow.path for n in without_pairing.unverified] == ["experienceFlowName"]
 
 
 def test_renaming_a_key_re_keys_the_campaign_instead_of_deleting_it() -> None:

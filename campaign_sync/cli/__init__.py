@@ -28,7 +28,7 @@ from campaign_sync.cli.options import (
     target_option,
 )
 from campaign_sync.cli.options import (
-    session as new_session,
+    workspace as new_workspace,
 )
 from campaign_sync.errors import CampaignSyncError, ExitCode, Interrupted
 
@@ -74,6 +74,8 @@ def validate() -> None:
         opts.console.err(f"warning: {issue}; fill it in before `campaign-sync plan`")
     for issue in summary.warnings:
         opts.console.err(f"warning: {issue}")
+    for issue in summary.advice:
+        opts.console.err(f"warning: {issue}")
 
 
 @cli.command()
@@ -82,7 +84,7 @@ def schema() -> None:
     """Print the JSON Schema of a manifest file (for editor autocompletion)."""
     import json
 
-    from campaign_sync.manifests.models import manifest_schema
+    from campaign_sync.manifests.schema import manifest_schema
 
     current().console.out(json.dumps(manifest_schema(), indent=2, sort_keys=True))
 
@@ -104,16 +106,16 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str,
     from campaign_sync.report import render_plan
 
     opts = current()
-    session = new_session(opts)
+    workspace = new_workspace(opts)
     try:
-        run = engine.plan(session, targets=targets, full=refresh == "full")
+        run = engine.plan(workspace, targets=targets, full=refresh == "full")
         opts.console.out(render_plan(run.plan, fmt, opts.console.style), nl=False)
         if out:
-            engine.save_plan(session, run, Path(out))
+            engine.save_plan(workspace, run, Path(out))
             opts.console.progress(f"Saved the plan to {out}; apply it with: campaign-sync apply {out}")
     finally:
-        report_requests(opts, session)
-        session.close()
+        report_requests(opts, workspace)
+        workspace.close()
     if detailed_exitcode and run.plan.has_changes:
         raise click.exceptions.Exit(ExitCode.CHANGES)
 
@@ -141,6 +143,11 @@ def _digest_option(_ctx: click.Context, _param: click.Parameter, value: str | No
     callback=_digest_option,
     help="Apply only if the plan computed now has this digest (the one a person approved).",
 )
+@click.option(
+    "--write-unverified",
+    is_flag=True,
+    help="Write experience flows whose live id has no known name, once, to learn the pairing.",
+)
 @target_option
 @refresh_option
 @lock_timeout_option
@@ -151,6 +158,7 @@ def apply(
     allow_delete: bool,
     force: bool,
     expect_digest: str | None,
+    write_unverified: bool,
     targets: tuple[str, ...],
     refresh: str,
     lock_timeout: float,
@@ -173,6 +181,11 @@ def apply(
     console = opts.console
     if planfile and targets:
         raise click.UsageError("--target narrows a new plan; a saved PLANFILE is applied exactly as saved")
+    if planfile and write_unverified:
+        raise click.UsageError(
+            "--write-unverified changes what a new plan writes; a saved PLANFILE is applied exactly as "
+            "saved. Run `campaign-sync apply --write-unverified` without PLANFILE"
+        )
     interactive = sys.stdin.isatty()  # the question goes to stderr, so stdout may be piped
     if not planfile and not expect_digest and not auto_approve and not interactive:
         raise click.UsageError(
@@ -192,23 +205,24 @@ def apply(
         )
         return bool(answer.strip() == "yes")
 
-    session = new_session(opts)
+    workspace = new_workspace(opts)
     try:
         outcome = engine.apply(
-            session,
+            workspace,
             planfile_path=Path(planfile) if planfile else None,
             expect_digest=expect_digest,
             targets=targets,
             allow_delete=allow_delete,
             force=force,
+            write_unverified=write_unverified,
             full=refresh == "full",
             lock_timeout=lock_timeout,
             approve=approve,
             show=show,
         )
     finally:
-        report_requests(opts, session)
-        session.close()
+        report_requests(opts, workspace)
+        workspace.close()
     if outcome.cancelled:
         console.err("Apply cancelled; nothing was changed.")
         raise click.exceptions.Exit(ExitCode.ERROR)
@@ -238,11 +252,11 @@ def import_(key: str, campaign_id: str, lock_timeout: float) -> None:
     from campaign_sync import engine
 
     opts = current()
-    session = new_session(opts)
+    workspace = new_workspace(opts)
     try:
-        message = engine.import_campaign(session, key, campaign_id, lock_timeout=lock_timeout)
+        message = engine.import_campaign(workspace, key, campaign_id, lock_timeout=lock_timeout)
     finally:
-        session.close()
+        workspace.close()
     opts.console.out(message)
 
 
@@ -257,10 +271,10 @@ def state_group() -> None:
 def state_list() -> None:
     """List managed campaigns: key, type, id, name."""
     opts = current()
-    session = new_session(opts)
-    state = session.store.load()
+    workspace = new_workspace(opts)
+    state = workspace.store.load()
     if not state.campaigns:
-        opts.console.out(f"No campaigns in {session.store.path} (serial {state.serial}).")
+        opts.console.out(f"No campaigns in {workspace.store.path} (serial {state.serial}).")
         return
     width = max(len(k) for k in state.campaigns)
     for key in sorted(state.campaigns):
@@ -277,7 +291,7 @@ def state_show(key: str) -> None:
     from campaign_sync.report import dumps
 
     opts = current()
-    state = new_session(opts).store.load()
+    state = new_workspace(opts).store.load()
     record = state.campaigns.get(key)
     if record is None:
         raise StateError(f"no campaign {key!r} in the state (see `campaign-sync state list`)")
@@ -293,7 +307,7 @@ def state_rm(keys: tuple[str, ...], lock_timeout: float) -> None:
     from campaign_sync import engine
 
     opts = current()
-    opts.console.out(engine.forget(new_session(opts), keys, lock_timeout=lock_timeout))
+    opts.console.out(engine.forget(new_workspace(opts), keys, lock_timeout=lock_timeout))
 
 
 @cli.command("force-unlock")
@@ -301,7 +315,7 @@ def state_rm(keys: tuple[str, ...], lock_timeout: float) -> None:
 def force_unlock() -> None:
     """Remove a stale state lock (refused while its process is still running)."""
     opts = current()
-    store = new_session(opts).store
+    store = new_workspace(opts).store
     info = store.lock_info()
     if info is None:
         opts.console.out(f"No lock on {store.path}.")

@@ -1,5 +1,5 @@
 """What every command shares: global options (before or after the command name), the run's
-console and redactor, and the engine session. Kept apart from ``cli.py`` so command modules can
+console and redactor, and the engine workspace. Kept apart from ``cli.py`` so command modules can
 use it without importing each other; it imports only click at module level.
 """
 
@@ -152,11 +152,11 @@ def environ() -> Mapping[str, str]:
     return dict(os.environ)
 
 
-def session(opts: Options) -> engine.Session:
+def workspace(opts: Options) -> engine.Workspace:
     from campaign_sync import engine
 
     console = opts.console
-    return engine.Session(
+    return engine.Workspace(
         config=opts.load_config(),
         env_name=opts.env,
         cli_vars=opts.vars,
@@ -166,8 +166,8 @@ def session(opts: Options) -> engine.Session:
     )
 
 
-def report_requests(opts: Options, session: engine.Session) -> None:
-    counts = session.requests()
+def report_requests(opts: Options, workspace: engine.Workspace) -> None:
+    counts = workspace.requests()
     if counts:
         total = sum(counts.values())
         detail = ", ".join(f"{method} {n}" for method, n in sorted(counts.items()))

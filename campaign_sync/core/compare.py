@@ -3,15 +3,23 @@
 Live and desired go through the same normalisation (``normalize``), the live view is cut down
 to what the desired view declares, the experience flow is compared by name through the known
 pairings, and deepdiff (``diff``) turns the rest into field changes. Pure.
+
+A flow id the known pairings cannot name is never a change (SPEC 6): it is an
+:class:`Unverified` note, with the fix spelled out, and it is left out of ``fields``. A field the
+API never shows (the Agentless machine-detect choice) that the view declares but neither live
+nor the state knows is an ``unverified`` field change: apply writes it once, then trusts the state.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.core.diff import FieldChange, compare
+from campaign_sync.core.fields import MISSING, ReadBack, get_path
 from campaign_sync.core.normalize import FLOW_FIELD, FlowBook, LiveFacts, live_view, project
 from campaign_sync.errors import CampaignSyncError
 
@@ -29,37 +37,61 @@ class LiveCampaign:
     doc: Mapping[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class Unverified:
+    """A declared experience flow that cannot be checked: live shows an id no known pairing names."""
+
+    path: str
+    live_id: str  # the cf- id live shows
+    wanted: str  # the name the view declares
+
+    def change(self) -> FieldChange:
+        """As a field change, for ``apply --write-unverified`` (written once to learn the pairing)."""
+        return FieldChange(self.path, self.live_id, self.wanted, unverified=True)
+
+    def note(self) -> str:
+        pairing = f"experienceFlows: {{{json.dumps(self.wanted, ensure_ascii=False)}: {self.live_id}}}"
+        return (
+            f"cannot verify {self.path} {json.dumps(self.wanted, ensure_ascii=False)}: the live flow "
+            f"{self.live_id} has no known name, so it is not counted as a change. If that is the flow, pair "
+            f"them in campaign-sync.yaml ({pairing}); or run `campaign-sync apply --write-unverified` to "
+            "write the manifest's flow once and learn the pairing."
+        )
+
+
 def _compare_flow(
     desired: dict[str, Any], live: dict[str, Any], flow_id: str | None, flows: FlowBook
-) -> list[FieldChange]:
+) -> tuple[list[FieldChange], list[Unverified]]:
     """The experience flow, compared by name through the known pairings (never a false change)."""
     want = desired.pop(FLOW_FIELD, None)
     have = live.pop(FLOW_FIELD, None)
     if want is None:
-        return []
+        return [], []
     known = flows.id_of(want)
     if flow_id is None:
-        return [FieldChange(FLOW_FIELD, None, want)]
+        return [FieldChange(FLOW_FIELD, None, want)], []
     if known is not None:
-        return [] if known == flow_id else [FieldChange(FLOW_FIELD, have or flow_id, want)]
+        return ([] if known == flow_id else [FieldChange(FLOW_FIELD, have or flow_id, want)]), []
     if have is not None:
-        return [] if have == want else [FieldChange(FLOW_FIELD, have, want)]
-    return [FieldChange(FLOW_FIELD, flow_id, want, unverified=True)]
+        return ([] if have == want else [FieldChange(FLOW_FIELD, have, want)]), []
+    return [], [Unverified(FLOW_FIELD, flow_id, want)]
 
 
 @dataclass(frozen=True)
 class Comparison:
     """One live campaign compared with a desired view (the manifest's, or the state's ``applied``).
 
-    ``fields`` turn live (``before``) into the view (``after``); ``live`` is the live view cut down
+    ``fields`` turn live (``before``) into the view (``after``); ``live_view`` is the live view cut down
     to the fields the view declares (bar the experience flow, compared by name apart);
-    ``warnings`` are unprefixed (the caller names the campaign).
+    ``unverified`` are flows that cannot be checked (notes, not changes); ``warnings`` are
+    unprefixed (the caller names the campaign) and include each unverified note.
     """
 
     fields: tuple[FieldChange, ...]
     facts: LiveFacts
-    live: dict[str, Any]
+    live_view: dict[str, Any]
     warnings: tuple[str, ...] = ()
+    unverified: tuple[Unverified, ...] = ()
 
 
 def compare_campaign(
@@ -73,32 +105,30 @@ def compare_campaign(
 
     Only the fields ``want`` declares are compared, with the same normalisation; the experience
     flow is compared by name through the known pairings (``flows``, plus ``learned`` ones and the
-    pairing this campaign itself shows), an unpairable id is an ``unverified`` change, never a false
-    one; ``enableMachineDetect`` is not compared when the API does not show it. ``applied`` (what
-    was last written) stands in for values the API accepts but never returns.
+    pairing this campaign itself shows); an unpairable id is ``unverified``, never a change.
+    ``applied`` (what was last written) stands in for values the API accepts but never returns.
     """
     if live.doc is None:
         raise CampaignSyncError(f"internal: live campaign {live.id} was not read")
-    have_full, facts = live_view(live.doc, live.item, flows, applied)
+    have_full, facts = live_view(live.campaign_type, live.doc, live.item, flows, applied)
     pairs = dict(learned or {})
     if facts.flow_id and facts.flow_name and flows.id_of(facts.flow_name) is None:
         pairs[facts.flow_name] = facts.flow_id
     have = project(have_full, want)
     want_cmp = dict(want)
-    fields = _compare_flow(want_cmp, have, facts.flow_id, FlowBook.of(pairs, flows.by_name))
+    fields, unverified = _compare_flow(want_cmp, have, facts.flow_id, FlowBook.of(pairs, flows.by_name))
     fields = sorted([*fields, *compare(have, want_cmp)], key=lambda f: f.path)
-    warnings: list[str] = []
-    if any(f.unverified for f in fields):
-        warnings.append(
-            f"cannot verify experienceFlowName {want.get(FLOW_FIELD)!r}: live flow "
-            f"{facts.flow_id} has no known name. apply writes it and remembers the pairing; "
-            "or add it under experienceFlows in campaign-sync.yaml."
-        )
-    if "enableMachineDetect" in want and "enableMachineDetect" not in have_full:
-        # The API never shows the Agentless machine-detect choice: write it once, then trust state.
-        fields = [f for f in fields if f.path != "enableMachineDetect"]
-        fields.append(FieldChange("enableMachineDetect", None, want["enableMachineDetect"], unverified=True))
-        warnings.append(
-            "enableMachineDetect cannot be read back from the API; apply writes it once and remembers it"
-        )
-    return Comparison(tuple(fields), facts, have, tuple(warnings))
+    warnings = [u.note() for u in unverified]
+    ctype = REGISTRY.get(live.campaign_type)
+    for row in ctype.fields:
+        if row.read_back is not ReadBack.NEVER:
+            continue
+        wanted = get_path(want, row.path)
+        if wanted is MISSING or get_path(have_full, row.path) is not MISSING:
+            continue
+        # The API never shows it and the state does not know it: write it once, then trust state.
+        path = ".".join(row.path)
+        fields = [f for f in fields if f.path != path]
+        fields.append(FieldChange(path, None, wanted, unverified=True))
+        warnings.append(f"{path} cannot be read back from the API; apply writes it once and remembers it")
+    return Comparison(tuple(fields), facts, have, tuple(warnings), tuple(unverified))

@@ -365,7 +365,7 @@ def _live_now(
 ) -> dict[str, Any]:
     """Live in the canonical shape, the experience flow by name where any pairing knows it."""
     assert target.doc is not None
-    view, facts = live_view(target.doc, target.item, flows, applied)
+    view, facts = live_view(target.campaign_type, target.doc, target.item, flows, applied)
     if facts.flow_id:
         name = facts.flow_name or next((n for n, i in sorted(learned.items()) if i == facts.flow_id), None)
         view[FLOW_FIELD] = name or facts.flow_id

@@ -1,70 +1,65 @@
-"""One canonical shape for both sides, before anything is compared; and the request bodies.
+"""One canonical shape for both sides, before anything is compared, driven by the field table.
 
 ``desired_view`` (from a manifest campaign) and ``live_view`` (from the API's documents) return
-the same shape, built by the same value functions, so two spellings of one value can never show
-as a change:
+the same shape, built row by row from the field table (``fields.py``) with the same value
+functions, so two spellings of one value can never show as a change:
 
-* server-owned fields (``_id``, ``lname``, ``status``, timestamps, counters...) are dropped;
+* only fields the table knows are in a view; server-owned ones (``_id``, ``status``...) never are;
 * priority is a string; times are ``h:mm AM``; phone numbers E.164; enums in the API's case;
 * calling-hour days are a mapping keyed by day (``days[FR]``), contact lists a sorted list;
 * SMS message text is compared decoded (the API stores base64, sometimes URL-encoded);
 * an absent ``description`` is ``""``; an absent ``schedule`` is scheduling disabled;
-* the experience flow is compared by name, through the known name <-> ``cf-`` id pairings.
+* each field is read back as its row says: shown by GET; the experience flow by name through the
+  known name <-> ``cf-`` id pairings (and the voice list's ``connection``); the voice queue from
+  the list's ``connection``; a field the API never shows from the state (what was last written).
 
 Only what the manifest declares is compared: :func:`project` cuts the live view down to the
 keys of the desired view. Request bodies are built in ``bodies.py``.
 
-Pure: no I/O, no clock; imports only models and errors.
+Pure: no I/O, no clock; imports only the field table, the registry, models and errors.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+import copy
 import hashlib
 import json
-import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from campaign_sync.manifests.models import Campaign, minutes_of
-from campaign_sync.manifests.models.common import (
-    canonical_phone,
-    canonical_priority,
-    canonical_time,
-    canonical_timezone,
-    lower,
-    title,
-    upper,
+from campaign_sync.core.campaign_types import REGISTRY
+from campaign_sync.core.fields import (
+    MISSING,
+    VOLATILE,
+    CampaignType,
+    Field,
+    Mode,
+    ReadBack,
+    get_path,
+    set_path,
 )
+from campaign_sync.core.values import decode_message, encode_message
+from campaign_sync.manifests.models import Campaign
+
+__all__ = [
+    "FLOW_FIELD",
+    "FlowBook",
+    "LiveFacts",
+    "Source",
+    "decode_message",
+    "desired_view",
+    "encode_message",
+    "live_value",
+    "live_view",
+    "project",
+    "recorded_view",
+    "undeclared_unshown",
+]
 
 View = dict[str, Any]
 FLOW_FIELD = "experienceFlowName"
-
-#: Fields the server owns: never compared, never sent.
-READ_ONLY = frozenset(
-    {
-        "_id",
-        "id",
-        "lname",
-        "status",
-        "createdAt",
-        "updatedAt",
-        "experienceFlow",
-        "campaignInstanceId",
-        "campaignInstanceUpdatedAt",
-        "campaignExecutionType",
-        "totalMessagesSent",
-        "totalCallsCompleted",
-        "isImported",
-        "isFiltersEnabled",
-        "connection",
-        "useSystemMappings",
-        "createdBy",
-        "updatedBy",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -88,173 +83,64 @@ class FlowBook:
         return names[0] if names else None
 
 
-# --- values --------------------------------------------------------------------------------
-
-
-def _try(func: Any, value: Any) -> Any:
-    try:
-        return func(value)
-    except (ValueError, TypeError):
-        return value
-
-
-def priority(value: Any) -> Any:
-    return _try(canonical_priority, value)
-
-
-def time(value: Any) -> Any:
-    return _try(canonical_time, value)
-
-
-def phone(value: Any) -> Any:
-    return _try(canonical_phone, value)
-
-
-def timezone(value: Any) -> Any:
-    return _try(canonical_timezone, value)
-
-
-def decode_message(value: Any) -> Any:
-    """The text of an SMS message as stored by the API: plain, base64 or URL-encoded base64."""
-    if not isinstance(value, str):
-        return value
-    candidate = urllib.parse.unquote(value) if "%" in value else value
-    compact = candidate.strip()
-    if compact and len(compact) % 4 == 0:
-        try:
-            raw = base64.b64decode(compact, validate=True)
-            text = raw.decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return value
-        if text and all(c.isprintable() or c in "\n\r\t" for c in text):
-            return text
-    return value
-
-
-def encode_message(text: str) -> str:
-    """What the v2 API documents for ``message.message``: base64 of the UTF-8 text."""
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
-
-
-def days_view(days: Any) -> Any:
-    """``[{day, start, end}, ...]`` -> ``{"MO": {"start", "end"}, "MO#2": {...}}`` (order-free)."""
-    if not isinstance(days, list):
-        return days
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for item in days:
-        if not isinstance(item, Mapping):
-            continue
-        day = upper(item.get("day"))
-        grouped.setdefault(str(day), []).append(
-            {"start": time(item.get("start")), "end": time(item.get("end"))}
-        )
-    out: dict[str, Any] = {}
-    for day, windows in grouped.items():
-        windows.sort(key=lambda w: (_minutes(w["start"]), str(w["end"])))
-        for index, window in enumerate(windows):
-            out[day if index == 0 else f"{day}#{index + 1}"] = window
-    return out
-
-
-def _minutes(value: Any) -> int:
-    try:
-        return minutes_of(value)
-    except (ValueError, AttributeError):
-        return -1
-
-
-def _calling_hours(hours: Any) -> Any:
-    if not isinstance(hours, Mapping):
-        return hours
-    out: dict[str, Any] = {}
-    if "frequency" in hours:
-        out["frequency"] = upper(hours["frequency"])
-    if "timezone" in hours:
-        out["timezone"] = timezone(hours["timezone"])
-    if "days" in hours:
-        out["days"] = days_view(hours["days"])
-    return out
-
-
-_STRATEGY_VALUES = {
-    "dialingOrder": upper,
-    "maxAttemptsPerRecord": None,
-    "defaultRetryPeriod": None,
-    "maxRingTime": None,
-}
-
-
-def _strategy(strategy: Any) -> Any:
-    if not isinstance(strategy, Mapping):
-        return strategy
-    out: dict[str, Any] = {}
-    caller = strategy.get("callerId")
-    if isinstance(caller, Mapping) and "phoneNumber" in caller:
-        out["callerId"] = {"phoneNumber": phone(caller["phoneNumber"])}
-    if "callingHours" in strategy:
-        out["callingHours"] = _calling_hours(strategy["callingHours"])
-    for key, func in _STRATEGY_VALUES.items():
-        if key in strategy:
-            out[key] = func(strategy[key]) if func else strategy[key]
-    return out
-
-
-def _common(doc: Mapping[str, Any]) -> View:
-    """The canonical view of the fields both sides spell the same way."""
-    out: View = {}
-    if "name" in doc:
-        out["name"] = doc["name"]
-    out["description"] = doc.get("description") or ""
-    if "contactLists" in doc:
-        lists = doc["contactLists"]
-        out["contactLists"] = (
-            sorted(lists, key=lambda n: (str(n).lower(), str(n))) if isinstance(lists, list) else lists
-        )
-    dnc = doc.get("dncLists")
-    if isinstance(dnc, Mapping) and dnc.get("name"):
-        out["dncLists"] = {"name": dnc["name"]}
-    if "priority" in doc:
-        out["priority"] = priority(doc["priority"])
-    if "format" in doc:
-        out["format"] = lower(doc["format"])
-    if "dialingMode" in doc:
-        out["dialingMode"] = title(doc["dialingMode"])
-    if "dialingStrategy" in doc:
-        out["dialingStrategy"] = _strategy(doc["dialingStrategy"])
-    schedule = doc.get("schedule")
-    out["schedule"] = {
-        "isSchedulingEnabled": bool(schedule.get("isSchedulingEnabled", False))
-        if isinstance(schedule, Mapping)
-        else False
-    }
-    if "maxSkips" in doc:
-        out["maxSkips"] = doc["maxSkips"]
-    return out
-
-
-# --- the two views ---------------------------------------------------------------------------
+# --- the desired side ------------------------------------------------------------------------
 
 
 def desired_view(campaign: Campaign) -> View:
     """The manifest's campaign, canonical, holding only the fields the manifest sets."""
-    doc = campaign.model_dump(exclude_unset=True, exclude={"key", "campaignType"})
-    out = _common(doc)
-    if "description" not in doc:
-        out.pop("description")
-    if "schedule" not in doc:
-        out.pop("schedule")
-    message = doc.get("message")
-    if isinstance(message, Mapping):
-        view: dict[str, Any] = {"message": message["message"]}
-        if message.get("templateName") is not None:
-            view["templateName"] = message["templateName"]
-        out["message"] = view
-    for key in ("queueName", FLOW_FIELD):
-        if key in doc:
-            out[key] = doc[key]
-    if doc.get("enableMachineDetect") is not None:
-        out["enableMachineDetect"] = doc["enableMachineDetect"]
+    _ctype, mode = REGISTRY.of(campaign)
+    doc = campaign.model_dump(exclude_unset=True)
+    out: View = {}
+    for row in mode.compared_fields:
+        value = get_path(doc, row.path)
+        if value is not MISSING and value is not None:
+            # validated values are canonical already (the models use the same value functions);
+            # only set-like ones take their order-free shape
+            set_path(out, row.path, row.value.canon(value) if row.set_like else value)
     return out
+
+
+def recorded_view(campaign: Campaign, want: Mapping[str, Any], applied: Mapping[str, Any] | None) -> View:
+    """What to record as applied: the desired view, plus the values the API never shows that the
+    previous record holds and the manifest leaves out (the PUT carried them, so they still hold)."""
+    out: View = copy.deepcopy(dict(want))
+    if not applied:
+        return out
+    _ctype, mode = REGISTRY.of(campaign)
+    for row in mode.compared():
+        if row.read_back in (ReadBack.NEVER, ReadBack.CONNECTION) and get_path(want, row.path) is MISSING:
+            kept = get_path(applied, row.path)
+            if kept is not MISSING and kept is not None:
+                set_path(out, row.path, kept)
+    return out
+
+
+def undeclared_unshown(campaign: Campaign) -> tuple[Field, ...]:
+    """Writable fields of the campaign's mode the API never shows and the manifest leaves out.
+
+    An update can keep such a field only if campaign-sync wrote it before (the state): declaring
+    it is safer, so ``validate`` recommends it.
+    """
+    _ctype, mode = REGISTRY.of(campaign)
+    doc = campaign.model_dump(exclude_unset=True)
+    return tuple(
+        row
+        for row in mode.compared()
+        if row.read_back is ReadBack.NEVER and get_path(doc, row.path) in (MISSING, None)
+    )
+
+
+# --- the live side ---------------------------------------------------------------------------
+
+
+class Source(StrEnum):
+    """Where a live value was found."""
+
+    GET = "get"
+    DEFAULT = "default"  # the API shows none: the documented default
+    PAIRING = "pairing"  # a flow id named through the known pairings
+    CONNECTION = "connection"  # the voice list item's connection
+    STATE = "state"  # what campaign-sync last wrote
 
 
 @dataclass(frozen=True)
@@ -265,7 +151,70 @@ class LiveFacts:
     flow_name: str | None
 
 
+def _shown(row: Field, doc: Mapping[str, Any], *, checked: bool) -> Any:
+    for path in row.read_paths:
+        raw = doc.get(path[0], MISSING) if len(path) == 1 else get_path(doc, path)
+        if raw is MISSING or raw is None:
+            continue
+        if checked and not row.value.accepts(raw):
+            continue
+        return raw if row.value.plain else row.value.read(raw)
+    return MISSING
+
+
+def live_value(
+    row: Field,
+    doc: Mapping[str, Any],
+    item: Mapping[str, Any],
+    flows: FlowBook,
+    applied: Mapping[str, Any] | None,
+) -> tuple[Any, Source | None]:
+    """One field's live value, canonical, and where it came from (``MISSING``, None if unknown).
+
+    A flow id with no known name is ``(None, None)``: shown, but not nameable.
+    """
+    if row.read_back is ReadBack.SHOWN:
+        value = _shown(row, doc, checked=False)
+        if value is not MISSING:
+            return value, Source.GET
+        if row.live_default is not None:
+            return row.live_default, Source.DEFAULT
+        return MISSING, None
+    if row.read_back is ReadBack.PAIRED and row.id_path is not None:
+        flow_id = get_path(doc, row.id_path)
+        if not isinstance(flow_id, str) or not flow_id:
+            flow_id = get_path(item, row.id_path)
+        if isinstance(flow_id, str) and flow_id:
+            name = flows.name_of(flow_id)
+            if name is not None:
+                return name, Source.PAIRING
+            connection = item.get("connection")
+            if row.connection and isinstance(connection, str) and connection:
+                return connection, Source.CONNECTION
+            return None, None
+    value = _shown(row, doc, checked=True)
+    if value is not MISSING:
+        return value, Source.GET
+    connection = item.get("connection")
+    if row.read_back is ReadBack.CONNECTION and isinstance(connection, str) and connection:
+        return connection, Source.CONNECTION
+    if row.read_back in (ReadBack.CONNECTION, ReadBack.NEVER) and applied:
+        kept = get_path(applied, row.path)
+        if kept is not MISSING and kept is not None:
+            return kept, Source.STATE
+    return MISSING, None
+
+
+def live_rows(ctype: CampaignType, mode: Mode | None) -> tuple[Field, ...]:
+    """The compared rows of a live campaign's mode (every mode's shared rows if the mode is unknown)."""
+    if mode is not None:
+        return mode.compared_fields
+    shared = set.intersection(*({r.path for r in m.compared()} for m in ctype.modes))
+    return tuple(r for r in ctype.fields if r.path in shared)
+
+
 def live_view(
+    campaign_type: str,
     doc: Mapping[str, Any],
     list_item: Mapping[str, Any] | None,
     flows: FlowBook,
@@ -278,36 +227,31 @@ def live_view(
     (what campaign-sync last wrote), so they never show as a change on every plan.
     """
     item = list_item or {}
-    out = _common(doc)
-    message = doc.get("message")
-    if isinstance(message, Mapping):
-        view: dict[str, Any] = {"message": decode_message(message.get("message"))}
-        template = message.get("template_name", message.get("templateName"))
-        if template:
-            view["templateName"] = template
-        out["message"] = view
-    mode = title(doc.get("dialingMode") or item.get("dialingMode"))
-    connection = item.get("connection")
-    flow_id = doc.get("experienceFlow") or item.get("experienceFlow")
-    flow_name = None
-    if isinstance(flow_id, str) and flow_id:
-        flow_name = flows.name_of(flow_id)
-        if flow_name is None and mode == "Agentless" and isinstance(connection, str) and connection:
-            flow_name = connection
-        out[FLOW_FIELD] = flow_name
-    if mode in {"Progressive", "Preview"}:
-        queue = doc.get("queue_name") or doc.get("queueName") or connection
-        if not queue and applied:
-            queue = applied.get("queueName")
-        if queue:
-            out["queueName"] = queue
-    machine = doc.get("enableMachineDetect")
-    if mode == "Agentless":
-        if isinstance(machine, str) and machine in {"no", "detect", "disconnect"}:
-            out["enableMachineDetect"] = machine
-        elif applied and "enableMachineDetect" in applied:
-            out["enableMachineDetect"] = applied["enableMachineDetect"]
-    return out, LiveFacts(flow_id if isinstance(flow_id, str) else None, flow_name)
+    ctype = REGISTRY.get(campaign_type)
+    mode = ctype.mode_of(doc, item)
+    out: View = {}
+    flow_id: str | None = None
+    flow_name: str | None = None
+    for row in live_rows(ctype, mode):
+        if row.read_back is ReadBack.SHOWN:  # most fields: inline, this runs for every campaign
+            value = _shown(row, doc, checked=False)
+            if value is not MISSING:
+                set_path(out, row.path, value)
+            elif row.live_default is not None:
+                set_path(out, row.path, row.live_default)
+            continue
+        value, source = live_value(row, doc, item, flows, applied)
+        if row.read_back is ReadBack.PAIRED and row.id_path is not None:
+            shown = get_path(doc, row.id_path)
+            if not isinstance(shown, str) or not shown:
+                shown = get_path(item, row.id_path)
+            if isinstance(shown, str) and shown:
+                flow_id, flow_name = shown, value
+                set_path(out, row.path, value)  # None: an id with no known name
+                continue
+        if value is not MISSING and source is not None:
+            set_path(out, row.path, value)
+    return out, LiveFacts(flow_id, flow_name)
 
 
 def project(live: Any, desired: Any) -> Any:
@@ -322,20 +266,6 @@ def project(live: Any, desired: Any) -> Any:
             if key in live
         }
     return live
-
-
-#: Bookkeeping the server changes without anyone editing the campaign.
-VOLATILE = frozenset(
-    {
-        "updatedAt",
-        "status",
-        "campaignInstanceId",
-        "campaignInstanceUpdatedAt",
-        "campaignExecutionType",
-        "totalMessagesSent",
-        "totalCallsCompleted",
-    }
-)
 
 
 def content_hash(doc: Mapping[str, Any]) -> str:

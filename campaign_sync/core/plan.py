@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from campaign_sync.core.bodies import create_body, put_body
-from campaign_sync.core.compare import LiveCampaign, compare_campaign
+from campaign_sync.core.bodies import build_put, create_body
+from campaign_sync.core.compare import LiveCampaign, Unverified, compare_campaign
 from campaign_sync.core.diff import FieldChange, additions
+from campaign_sync.core.fields import Choice, Field
 from campaign_sync.core.normalize import (
     FlowBook,
     content_hash,
     desired_view,
+    recorded_view,
 )
 from campaign_sync.errors import PlanError
 from campaign_sync.manifests.models import Campaign
@@ -94,7 +96,7 @@ class Change:
     live_updated_at: str | None = None
     live_hash: str | None = None
     live_view: Mapping[str, Any] | None = None
-    applied: Mapping[str, Any] | None = None
+    recorded: Mapping[str, Any] | None = None  # what apply records as the state's ``applied``
 
     def to_json(self) -> dict[str, Any]:
         """The SPEC section 5 shape, plus a few added fields."""
@@ -123,9 +125,27 @@ class Match:
     campaign_type: str
     name: str
     adopted: bool
-    applied: Mapping[str, Any]
+    recorded: Mapping[str, Any]  # what apply records as the state's ``applied``
     updated_at: str | None
     live_hash: str | None
+
+
+@dataclass(frozen=True)
+class FlowNote:
+    """An experience flow the plan cannot verify: a note with its fix, not a change (SPEC 6)."""
+
+    key: str
+    campaign_id: str
+    flow: Unverified
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "campaignId": self.campaign_id,
+            "path": self.flow.path,
+            "live": self.flow.live_id,
+            "manifest": self.flow.wanted,
+        }
 
 
 @dataclass(frozen=True)
@@ -163,6 +183,7 @@ class Plan:
     forget: tuple[str, ...] = ()
     managed: int = 0
     rate_limit: int = 60
+    unverified: tuple[FlowNote, ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -185,7 +206,7 @@ class Plan:
         return f"apply will make {self.writes} write {noun} ({span} at {self.rate_limit} requests/minute)"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "formatVersion": FORMAT_VERSION,
             "environment": self.environment,
             "digest": self.digest,
@@ -194,6 +215,13 @@ class Plan:
             "warnings": list(self.warnings),
             "writes": self.writes,
         }
+        if self.unverified:  # flows that cannot be verified: notes, not changes (SPEC 6)
+            out["unverified"] = [n.to_json() for n in self.unverified]
+        return out
+
+
+def _choices(row: Field) -> str:
+    return f" ({' | '.join(row.value.choices)})" if isinstance(row.value, Choice) else ""
 
 
 def plan_digest(environment: str, changes: Iterable[Change]) -> str:
@@ -239,8 +267,15 @@ def build_plan(
     flows: FlowBook,
     policy: Policy = Policy(),
     targets: Iterable[str] = (),
+    *,
+    write_unverified: bool = False,
 ) -> Plan:
-    """Compare desired with live through state; pure and deterministic."""
+    """Compare desired with live through state; pure and deterministic.
+
+    ``write_unverified`` (``apply --write-unverified``): an experience flow that cannot be verified
+    is written (an update) so the pairing is learned; otherwise it is a note, not a change, and an
+    update the campaign needs for other fields is blocked, since its PUT cannot keep the live flow.
+    """
     wanted = set(targets)
     unknown = sorted(wanted - set(desired) - set(state))
     if unknown:
@@ -259,6 +294,7 @@ def build_plan(
     changes: list[Change] = []
     matches: list[Match] = []
     warnings: list[str] = []
+    notes: list[FlowNote] = []
     unchanged = 0
     adopted_ids: set[str] = set()
 
@@ -276,19 +312,19 @@ def build_plan(
                 "cannot change type. Give the new campaign a new key (the old one will be deleted)."
             )
         want = desired_view(campaign)
-        target: LiveCampaign | None = None
+        matched: LiveCampaign | None = None
         adopted = False
         note = None
         if record is not None:
-            target = by_id.get(record.id)
-            if target is None:
+            matched = by_id.get(record.id)
+            if matched is None:
                 note = f"deleted outside campaign-sync (was {record.id})"
-        if target is None and record is None:
-            target = by_name.get((ctype, campaign.name.lower()))
-            adopted = target is not None
-            if target is not None and target.id in leaving:
-                note = f"re-keyed from {leaving[target.id]} (same campaign; not deleted)"
-        if target is None:
+        if matched is None and record is None:
+            matched = by_name.get((ctype, campaign.name.lower()))
+            adopted = matched is not None
+            if matched is not None and matched.id in leaving:
+                note = f"re-keyed from {leaving[matched.id]} (same campaign; not deleted)"
+        if matched is None:
             clash = by_name.get((ctype, campaign.name.lower()))
             blocked = (
                 f"a live {ctype} campaign named {clash.name!r} already exists ({clash.id}); adopt it with "
@@ -307,32 +343,37 @@ def build_plan(
                     note=note,
                     location=where,
                     body=create_body(campaign),
-                    applied=want,
+                    recorded=want,
                 )
             )
             continue
         if adopted:
-            adopted_ids.add(target.id)
-        if target.doc is None:
-            raise PlanError(f"internal: live campaign {target.id} for {key!r} was not read")
+            adopted_ids.add(matched.id)
+        if matched.doc is None:
+            raise PlanError(f"internal: live campaign {matched.id} for {key!r} was not read")
         applied = record.applied if record is not None else None
-        result = compare_campaign(want, target, flows, applied, learned)
+        result = compare_campaign(want, matched, flows, applied, learned)
         facts = result.facts
         if facts.flow_id and facts.flow_name and flows.id_of(facts.flow_name) is None:
             learned[facts.flow_name] = facts.flow_id
         fields = list(result.fields)
-        have = result.live
+        if write_unverified and result.unverified:
+            fields = sorted([*fields, *(u.change() for u in result.unverified)], key=lambda f: f.path)
+        else:
+            notes.extend(FlowNote(key, matched.id, u) for u in result.unverified)
+        have = result.live_view
         warnings.extend(f"{key}: {warning}" for warning in result.warnings)
-        live_hash = content_hash(target.doc)
+        live_hash = content_hash(matched.doc)
+        recorded = recorded_view(campaign, want, applied)
         matches.append(
-            Match(key, target.id, ctype, campaign.name, adopted, want, target.updated_at, live_hash)
+            Match(key, matched.id, ctype, campaign.name, adopted, recorded, matched.updated_at, live_hash)
         )
         if not fields:
             unchanged += 1
             if note:
                 warnings.append(f"{key}: {note}")
             continue
-        schedule = target.doc.get("schedule")
+        schedule = matched.doc.get("schedule")
         if isinstance(schedule, Mapping) and schedule.get("isRecurrenceEnabled"):
             warnings.append(
                 f"{key}: has a recurring schedule set outside campaign-sync; the API replaces the whole "
@@ -341,33 +382,46 @@ def build_plan(
             )
         for other in by_id.values():
             if (
-                other.id != target.id
+                other.id != matched.id
                 and other.campaign_type == ctype
                 and other.name.lower() == campaign.name.lower()
-                and other.name.lower() != target.name.lower()
+                and other.name.lower() != matched.name.lower()
             ):
                 warnings.append(
                     f"{key}: renaming to {campaign.name!r} will fail: {other.id} already has that name"
                 )
+        put = build_put(campaign, matched.doc, matched.item, FlowBook.of(learned, flows.by_name), applied)
+        for row in put.may_reset:
+            warnings.append(
+                f"{key}: the update may reset {'.'.join(row.path)}: the API never shows it, and neither the "
+                "manifest nor the state (what campaign-sync last wrote) holds it, so the PUT cannot carry "
+                f"its live value. Declare it in the manifest{_choices(row)}."
+            )
+        blocked = _blocked(matched, Action.UPDATE)
+        if blocked is None and result.unverified and not write_unverified:
+            flow = result.unverified[0]
+            blocked = (
+                f"{flow.path}: the live flow {flow.live_id} has no known name, and the API takes a flow by "
+                "name only, so this update cannot keep it; pair it under experienceFlows in "
+                f"campaign-sync.yaml, or pass `apply --write-unverified` to write {flow.wanted!r}"
+            )
         changes.append(
             Change(
                 key,
                 Action.UPDATE,
                 ctype,
                 campaign.name,
-                campaign_id=target.id,
+                campaign_id=matched.id,
                 fields=tuple(fields),
-                blocked=_blocked(target, Action.UPDATE),
+                blocked=blocked,
                 adopted=adopted,
                 note=note,
                 location=where,
-                body=put_body(
-                    campaign, target.doc, target.item, FlowBook.of(learned, flows.by_name), applied
-                ),
-                live_updated_at=target.updated_at,
+                body=put.body,
+                live_updated_at=matched.updated_at,
                 live_hash=live_hash,
                 live_view=have,
-                applied=want,
+                recorded=recorded,
             )
         )
 
@@ -420,6 +474,7 @@ def build_plan(
         forget=tuple(forget),
         managed=len(state),
         rate_limit=policy.rate_limit,
+        unverified=tuple(notes),
     )
 
 

@@ -1,7 +1,7 @@
 """Orchestration only: plan, drift, apply, import, forget, export.
 
 The pure core (normalize, diff, plan, drift, report) never sees a client, a path or a clock;
-this module is where they meet. The workspace is ``session.py``, reading live is ``refresh.py``,
+this module is where they meet. The workspace is ``workspace.py``, reading live is ``refresh.py``,
 the writes are ``writes.py``; what a person approved is checked in ``approval.py``.
 """
 
@@ -13,25 +13,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.core.compare import LiveCampaign
 from campaign_sync.core.normalize import FlowBook
 from campaign_sync.core.plan import Plan, build_plan
 from campaign_sync.engine.refresh import (
-    CAMPAIGN_TYPES,
     campaign_id,
     read_documents,
     read_left_manifests,
     refresh,
 )
-from campaign_sync.engine.session import (
-    Session,
+from campaign_sync.engine.workspace import (
     ValidationSummary,
+    Workspace,
     config_placeholders,
     load_manifests,
     utc_now,
     validate,
 )
-from campaign_sync.engine.writes import kind
 from campaign_sync.errors import (
     ManifestError,
     NotFoundError,
@@ -44,7 +43,7 @@ if TYPE_CHECKING:
     from campaign_sync.manifests.export import ExportedCampaign
     from campaign_sync.state import State
 
-__all__ = ["Session", "ValidationSummary", "load_manifests", "refresh", "utc_now", "validate"]
+__all__ = ["ValidationSummary", "Workspace", "load_manifests", "refresh", "utc_now", "validate"]
 
 
 @dataclass(frozen=True)
@@ -55,26 +54,36 @@ class PlanRun:
     targets: tuple[str, ...]
 
 
-def plan(session: Session, *, targets: Sequence[str] = (), full: bool = False) -> PlanRun:
+def plan(workspace: Workspace, *, targets: Sequence[str] = (), full: bool = False) -> PlanRun:
     """Refresh and plan (read-only: nothing is written, not even state)."""
-    desired = session.desired
-    state = session.store.load()
-    live = refresh(session.client(), desired, state, targets=targets, full=full, progress=session.progress)
-    result = _plan_for(session, live, state, targets)
+    desired = workspace.desired
+    state = workspace.store.load()
+    live = refresh(
+        workspace.client(), desired, state, targets=targets, full=full, progress=workspace.progress
+    )
+    result = _plan_for(workspace, live, state, targets)
     return PlanRun(result, state, tuple(live), tuple(targets))
 
 
-def _plan_for(session: Session, live: Sequence[LiveCampaign], state: State, targets: Sequence[str]) -> Plan:
+def _plan_for(
+    workspace: Workspace,
+    live: Sequence[LiveCampaign],
+    state: State,
+    targets: Sequence[str],
+    *,
+    write_unverified: bool = False,
+) -> Plan:
     result = build_plan(
-        session.env.name,
-        session.desired.campaigns,
+        workspace.env.name,
+        workspace.desired.campaigns,
         live,
         state.campaigns,
-        session.flows(state),
-        session.policy(),
+        workspace.flows(state),
+        workspace.policy(),
         targets,
+        write_unverified=write_unverified,
     )
-    extra = session.flow_warnings(state)
+    extra = workspace.flow_warnings(state)
     return dataclasses.replace(result, warnings=(*extra, *result.warnings)) if extra else result
 
 
@@ -85,7 +94,7 @@ class DriftRun:
 
 
 def drift(
-    session: Session, *, targets: Sequence[str] = (), full: bool = False, now: str | None = None
+    workspace: Workspace, *, targets: Sequence[str] = (), full: bool = False, now: str | None = None
 ) -> DriftRun:
     """Refresh and compare live and the manifests with what was last applied (read-only).
 
@@ -96,34 +105,34 @@ def drift(
     """
     from campaign_sync.core.drift import build_drift, check_targets
 
-    desired = session.desired
-    state = session.store.load()
+    desired = workspace.desired
+    state = workspace.store.load()
     check_targets(targets, desired.campaigns, state.campaigns)
     managed = dataclasses.replace(
         desired, campaigns={k: v for k, v in desired.campaigns.items() if k in state.campaigns}
     )
-    client = session.client()
-    live = refresh(client, managed, state, targets=targets, full=full, progress=session.progress)
+    client = workspace.client()
+    live = refresh(client, managed, state, targets=targets, full=full, progress=workspace.progress)
     live = read_left_manifests(client, live, desired, state, targets=targets, full=full)
     result = build_drift(
-        session.env.name,
+        workspace.env.name,
         desired.campaigns,
         live,
         state.campaigns,
-        session.flows(state),
+        workspace.flows(state),
         targets=targets,
         generated_at=now or utc_now(),
     )
     return DriftRun(result, tuple(live))
 
 
-def save_plan(session: Session, run: PlanRun, path: Path) -> None:
+def save_plan(workspace: Workspace, run: PlanRun, path: Path) -> None:
     from campaign_sync.state import planfile
 
     data = planfile.to_json(
         run.plan,
-        manifests_digest=session.desired.digest,
-        lineage=run.state.lineage if session.store.exists() else "",
+        manifests_digest=workspace.desired.digest,
+        lineage=run.state.lineage if workspace.store.exists() else "",
         serial=run.state.serial,
         targets=run.targets,
         created_at=utc_now(),
@@ -148,13 +157,14 @@ def _check_writable(directory: Path) -> None:
 
 
 def apply(
-    session: Session,
+    workspace: Workspace,
     *,
     planfile_path: Path | None = None,
     expect_digest: str | None = None,
     targets: Sequence[str] = (),
     allow_delete: bool = False,
     force: bool = False,
+    write_unverified: bool = False,
     full: bool = False,
     lock_timeout: float = 0.0,
     approve: Callable[[Plan], bool] = lambda _plan: True,
@@ -171,17 +181,17 @@ def apply(
     from campaign_sync.state import planfile
 
     saved = planfile.read(planfile_path) if planfile_path is not None else None
-    desired = session.desired
-    store = session.store
+    desired = workspace.desired
+    store = workspace.store
     _check_writable(store.path.parent)
     with store.lock("apply", timeout=lock_timeout):
         state = store.load()
         if saved is not None:
-            approval.check_header(saved, session.env.name, desired.digest, store, state)
+            approval.check_header(saved, workspace.env.name, desired.digest, store, state)
             targets = saved.targets
-        client = session.client()
-        live_list = refresh(client, desired, state, targets=targets, full=full, progress=session.progress)
-        plan_value = _plan_for(session, live_list, state, targets)
+        client = workspace.client()
+        live_list = refresh(client, desired, state, targets=targets, full=full, progress=workspace.progress)
+        plan_value = _plan_for(workspace, live_list, state, targets, write_unverified=write_unverified)
         if saved is not None:
             approval.check_saved(saved, plan_value, live_list)
         show(plan_value)
@@ -189,17 +199,17 @@ def apply(
             approval.check_expected(expect_digest, plan_value)
         docs = applying.with_docs(tuple(live_list))
         if plan_value.has_changes:
-            applying.preflight(plan_value, session.policy(), allow_delete=allow_delete, force=force)
+            applying.preflight(plan_value, workspace.policy(), allow_delete=allow_delete, force=force)
             approved = saved is not None or expect_digest is not None
             if not approved and not approve(plan_value):
                 return ApplyOutcome(plan_value, None, cancelled=True)
-        forbidden = tuple(session.redactor.secrets())
+        forbidden = tuple(workspace.redactor.secrets())
         state = store.save(applying.record_matches(state, plan_value, docs), forbidden)
         if not plan_value.has_changes:
             state = applying.fill_cache(client, store, state, forbidden)
             return ApplyOutcome(plan_value, applying.ApplyResult(state=state))
-        flows = FlowBook.of(session.env.experience_flows, state.flows)
-        with applying.deferred_signals(session.progress) as stop:
+        flows = FlowBook.of(workspace.env.experience_flows, state.flows)
+        with applying.deferred_signals(workspace.progress) as stop:
             result = applying.execute(
                 plan_value,
                 client,
@@ -207,7 +217,7 @@ def apply(
                 state,
                 flows,
                 stop=stop,
-                progress=session.progress,
+                progress=workspace.progress,
                 forbidden=forbidden,
             )
             if result.state is not None and not stop.requested:
@@ -222,23 +232,23 @@ class ApplyOutcome:
     cancelled: bool = False
 
 
-def import_campaign(session: Session, key: str, campaign_id: str, *, lock_timeout: float = 0.0) -> str:
+def import_campaign(workspace: Workspace, key: str, campaign_id: str, *, lock_timeout: float = 0.0) -> str:
     """Adopt a live campaign into state under a manifest key; nothing is written live."""
     from campaign_sync.core.normalize import content_hash, live_view
     from campaign_sync.kore import campaign_id_of
     from campaign_sync.state import CampaignRecord
 
-    desired = session.desired.campaigns.get(key)
+    desired = workspace.desired.campaigns.get(key)
     if desired is None:
         raise StateError(
             f"{key!r} is not in the manifests: add the campaign to a manifest first "
             "(`campaign-sync export` writes manifests for live campaigns)"
         )
-    store = session.store
+    store = workspace.store
     with store.lock("import", timeout=lock_timeout):
         state = store.load()
         existing = state.campaigns.get(key)
-        if existing is not None and existing.id != campaign_id and _still_live(session, existing.id):
+        if existing is not None and existing.id != campaign_id and _still_live(workspace, existing.id):
             raise StateError(
                 f"{key!r} already manages {existing.id}, which still exists; "
                 f"run `campaign-sync state rm {key}` first to re-import"
@@ -247,44 +257,44 @@ def import_campaign(session: Session, key: str, campaign_id: str, *, lock_timeou
         if owner is not None:
             raise StateError(f"{campaign_id} is already managed as {owner!r}")
         try:
-            doc = session.client().get_campaign(campaign_id)
+            doc = workspace.client().get_campaign(campaign_id)
         except NotFoundError:
-            raise StateError(f"no live campaign {campaign_id} in environment {session.env.name}") from None
-        ctype = "voice" if doc.get("dialingMode") else "sms"
+            raise StateError(f"no live campaign {campaign_id} in environment {workspace.env.name}") from None
+        ctype = REGISTRY.of_document(doc).name
         if ctype != desired.campaign.campaignType:
             raise StateError(
                 f"{campaign_id} is a {ctype} campaign but {key!r} in {desired.location} is "
                 f"{desired.campaign.campaignType}"
             )
-        view, _facts = live_view(doc, None, session.flows(state))
+        view, _facts = live_view(ctype, doc, None, workspace.flows(state))
         record = CampaignRecord(
             id=campaign_id_of(doc) or campaign_id,
             campaignType=ctype,
             name=str(doc.get("name", "")),
             applied=view,
             updatedAt=doc.get("updatedAt"),
-            live=dict(doc),
+            cached=dict(doc),
             contentHash=content_hash(doc),
         )
-        saved = store.save(state.with_campaign(key, record), tuple(session.redactor.secrets()))
+        saved = store.save(state.with_campaign(key, record), tuple(workspace.redactor.secrets()))
     return (
         f"Imported {campaign_id} ({record.name!r}) as {key} (state serial {saved.serial}). "
         "Run `campaign-sync plan` to see how it differs from the manifest."
     )
 
 
-def _still_live(session: Session, campaign_id: str) -> bool:
+def _still_live(workspace: Workspace, campaign_id: str) -> bool:
     """Whether a campaign still exists (a state entry for a deleted one may be replaced)."""
     try:
-        session.client().get_campaign(campaign_id)
+        workspace.client().get_campaign(campaign_id)
     except NotFoundError:
         return False
     return True
 
 
-def forget(session: Session, keys: Sequence[str], *, lock_timeout: float = 0.0) -> str:
+def forget(workspace: Workspace, keys: Sequence[str], *, lock_timeout: float = 0.0) -> str:
     """Remove campaigns from state without touching them live."""
-    store = session.store
+    store = workspace.store
     with store.lock("state rm", timeout=lock_timeout):
         state = store.load()
         missing = [k for k in keys if k not in state.campaigns]
@@ -311,7 +321,7 @@ class ExportRun:
 
 
 def export(
-    session: Session,
+    workspace: Workspace,
     *,
     campaign_type: str | None = None,
     name_regex: str | None = None,
@@ -329,18 +339,18 @@ def export(
     from campaign_sync.manifests import export as exporting
 
     pattern = re.compile(name_regex) if name_regex else None
-    todo = config_placeholders(session.env)
+    todo = config_placeholders(workspace.env)
     if todo:
         raise ManifestError(todo)
-    desired = session.manifests.campaigns
-    state = session.store.load()
+    desired = workspace.manifests.campaigns
+    state = workspace.store.load()
     state_keys = {record.id: key for key, record in state.campaigns.items()}
     declared = {(c.campaign.campaignType, c.campaign.name.lower()) for c in desired.values()}
-    client = session.client()
+    client = workspace.client()
     listed: list[tuple[str, str, Mapping[str, Any]]] = []
     skipped: list[str] = []
-    for ctype in [campaign_type] if campaign_type else CAMPAIGN_TYPES:
-        for item in client.list_campaigns(kind(ctype)):
+    for ctype in [campaign_type] if campaign_type else REGISTRY.names():
+        for item in client.list_campaigns(REGISTRY.get(ctype).list_type):
             cid = campaign_id(item)
             name = str(item.get("name", ""))
             if cid is None or (pattern is not None and not pattern.search(name)):
@@ -349,7 +359,7 @@ def export(
                 skipped.append(f"{ctype} {name!r}")
                 continue
             listed.append((cid, ctype, item))
-    session.progress(f"Reading {len(listed)} live campaign{'s' if len(listed) != 1 else ''}...")
+    workspace.progress(f"Reading {len(listed)} live campaign{'s' if len(listed) != 1 else ''}...")
     records: list[exporting.LiveRecord] = []
     docs = read_documents(client, [cid for cid, _, _ in listed])
     for cid, ctype, entry in listed:
@@ -358,7 +368,7 @@ def export(
             continue  # deleted between the list and the read
         records.append(exporting.LiveRecord(cid, ctype, str(doc.get("name", entry.get("name"))), doc, entry))
     keys = exporting.assign_keys(records, desired, state_keys)
-    flows = session.flows(state)
+    flows = workspace.flows(state)
     campaigns: list[ExportedCampaign] = []
     warnings: list[str] = []
     for record in records:
@@ -370,7 +380,7 @@ def export(
         campaigns.append(campaign)
         warnings.extend(f"{campaign.key}: {hole.warning}" for hole in campaign.placeholders)
     header = (
-        f"Exported from environment {session.env.name} by `campaign-sync export`.",
+        f"Exported from environment {workspace.env.name} by `campaign-sync export`.",
         "A plan adopts these live campaigns by name: no `campaign-sync import` is needed.",
     )
     files = {

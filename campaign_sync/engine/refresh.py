@@ -10,8 +10,8 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.core.compare import LiveCampaign
-from campaign_sync.engine.writes import kind
 from campaign_sync.errors import ApiError, NotFoundError
 from campaign_sync.manifests.loader import DesiredState
 
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from campaign_sync.state import State
 
 Progress = Callable[[str], None]
-CAMPAIGN_TYPES = ("sms", "voice")
 GET_BATCH = 50
 
 
@@ -72,7 +71,7 @@ def refresh(
         for k in keys
     }
     if not wanted:
-        types = set(CAMPAIGN_TYPES)
+        types = set(REGISTRY.names())
     by_state_id = {state.campaigns[k].id: k for k in keys if k in state.campaigns}
     adopt_names = {
         (item.campaign.campaignType, item.campaign.name.lower())
@@ -81,7 +80,7 @@ def refresh(
     }
     items: list[tuple[str, Mapping[str, Any]]] = []
     for ctype in sorted(types):
-        items.extend((ctype, item) for item in client.list_campaigns(kind(ctype)))
+        items.extend((ctype, item) for item in client.list_campaigns(REGISTRY.get(ctype).list_type))
     live: dict[str, LiveCampaign] = {}
     to_read: list[str] = []
     cached = 0
@@ -95,8 +94,8 @@ def refresh(
         needs_doc = (key is not None and key in desired.campaigns) or (ctype, name.lower()) in adopt_names
         if key is not None and needs_doc:
             record = state.campaigns[key]
-            if not full and record.live is not None and record.updatedAt == item.get("updatedAt"):
-                doc = record.live
+            if not full and record.cached is not None and record.updatedAt == item.get("updatedAt"):
+                doc = record.cached
                 cached += 1
         if needs_doc and doc is None:
             to_read.append(cid)
@@ -156,8 +155,8 @@ def read_left_manifests(
         record = records.get(cid)
         if record is None or current.doc is not None:
             continue
-        if not full and record.live is not None and record.updatedAt == current.updated_at:
-            out[cid] = dataclasses.replace(current, doc=record.live)
+        if not full and record.cached is not None and record.updatedAt == current.updated_at:
+            out[cid] = dataclasses.replace(current, doc=record.cached)
         else:
             to_read.append(cid)
     docs = read_documents(client, to_read)

@@ -21,14 +21,15 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.core.compare import LiveCampaign
 from campaign_sync.core.diff import compare
 from campaign_sync.core.normalize import FLOW_FIELD, FlowBook, content_hash, live_view, project
 from campaign_sync.core.plan import Action, Change, Plan, Policy, safety_problem
+from campaign_sync.display import show
 from campaign_sync.errors import ApiError, ApplyFailed, ProtocolError, SafetyError, StateError
-from campaign_sync.report.model import show
 from campaign_sync.sanitize import escape
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("campaign_sync.engine.writes")
 Progress = Callable[[str], None]
-CampaignType = Literal["sms", "voice"]
 
 
 @dataclass(frozen=True)
@@ -117,12 +117,6 @@ def preflight(plan: Plan, policy: Policy, *, allow_delete: bool, force: bool) ->
         raise SafetyError(problem + " Nothing was applied.")
 
 
-def kind(campaign_type: str) -> CampaignType:
-    if campaign_type not in ("sms", "voice"):
-        raise StateError(f"unknown campaign type {campaign_type!r}")
-    return "sms" if campaign_type == "sms" else "voice"
-
-
 def _cacheable(doc: Mapping[str, Any]) -> bool:
     """Whether a write response looks like a full document worth caching for the next refresh."""
     return all(key in doc for key in ("updatedAt", "dialingStrategy", "schedule", "contactLists"))
@@ -130,8 +124,8 @@ def _cacheable(doc: Mapping[str, Any]) -> bool:
 
 def _not_taken(change: Change, doc: Mapping[str, Any], flows: FlowBook) -> list[str]:
     """Fields the API did not take: the response compared with the manifest again."""
-    wanted = dict(change.applied or {})
-    have, facts = live_view(doc, None, flows, wanted)
+    wanted = dict(change.recorded or {})
+    have, facts = live_view(change.campaign_type, doc, None, flows, wanted)
     have = {k: v for k, v in project(have, wanted).items() if k in doc or k in {FLOW_FIELD, "queueName"}}
     if facts.flow_id is None:
         have.pop(FLOW_FIELD, None)
@@ -149,16 +143,16 @@ def record_matches(state: State, plan: Plan, docs: Mapping[str, Mapping[str, Any
             continue
         old = state.campaigns.get(match.key)
         doc = docs.get(match.campaign_id)
-        live = dict(doc) if doc is not None else (old.live if old is not None else None)
+        live = dict(doc) if doc is not None else (old.cached if old is not None else None)
         state = state.with_campaign(
             match.key,
             CampaignRecord(
                 id=match.campaign_id,
                 campaignType=match.campaign_type,
                 name=match.name,
-                applied=dict(match.applied),
+                applied=dict(match.recorded),
                 updatedAt=match.updated_at,
-                live=live,
+                cached=live,
                 contentHash=content_hash(live) if live is not None else None,
             ),
         )
@@ -201,19 +195,19 @@ def execute(
             continue
         try:
             if change.action is Action.CREATE:
-                doc = client.create_campaign(kind(change.campaign_type), dict(change.body or {}))
+                doc = client.create_campaign(REGISTRY.get(change.campaign_type).name, dict(change.body or {}))
                 campaign_id = campaign_id_of(doc)
                 if campaign_id is None:
                     raise ProtocolError("the create response carries no campaign id", method="POST")
             elif change.action is Action.UPDATE:
                 assert change.campaign_id is not None
                 doc = client.update_campaign(
-                    change.campaign_id, kind(change.campaign_type), dict(change.body or {})
+                    change.campaign_id, REGISTRY.get(change.campaign_type).name, dict(change.body or {})
                 )
                 campaign_id = change.campaign_id
             else:
                 assert change.campaign_id is not None
-                client.delete_campaign(change.campaign_id, kind(change.campaign_type))
+                client.delete_campaign(change.campaign_id, REGISTRY.get(change.campaign_type).name)
                 state = _save_after_write(store, state.without_campaign(change.key), forbidden, change, None)
                 result.outcomes.append(
                     Outcome(change.key, change.action, change.campaign_id, "applied", "deleted")
@@ -227,7 +221,7 @@ def execute(
             )
             progress(f"{label}: failed: {where}{exc}")
             continue
-        sent_flow = (change.applied or {}).get(FLOW_FIELD)
+        sent_flow = (change.recorded or {}).get(FLOW_FIELD)
         flow_id = doc.get("experienceFlow")
         flow_note = ""
         if isinstance(sent_flow, str) and isinstance(flow_id, str) and flow_id:
@@ -247,9 +241,9 @@ def execute(
                 id=campaign_id,
                 campaignType=change.campaign_type,
                 name=str(doc.get("name") or change.name),
-                applied=dict(change.applied or {}),
+                applied=dict(change.recorded or {}),
                 updatedAt=doc.get("updatedAt"),
-                live=dict(doc) if cache else None,
+                cached=dict(doc) if cache else None,
                 contentHash=content_hash(doc) if cache else None,
             ),
         )
@@ -276,7 +270,7 @@ def fill_cache(client: KoreClient, store: StateStore, state: State, forbidden: t
     Create responses (and campaigns adopted from a saved plan) come without a full document;
     caching one here means later plans and drift runs need no GET for them until they change.
     """
-    missing = {key: record for key, record in state.campaigns.items() if record.live is None}
+    missing = {key: record for key, record in state.campaigns.items() if record.cached is None}
     if not missing:
         return state
     found = client.get_campaigns([record.id for record in missing.values()])
@@ -287,7 +281,7 @@ def fill_cache(client: KoreClient, store: StateStore, state: State, forbidden: t
                 key,
                 dataclasses.replace(
                     record,
-                    live=dict(doc),
+                    cached=dict(doc),
                     updatedAt=doc.get("updatedAt", record.updatedAt),
                     contentHash=content_hash(doc),
                 ),

@@ -35,9 +35,10 @@ from typing import Any
 
 import yaml
 
-from campaign_sync.core.normalize import FlowBook, decode_message, phone, time, timezone
-from campaign_sync.manifests.models import DAYS, minutes_of
-from campaign_sync.manifests.models.common import lower, title, upper
+from campaign_sync.core.campaign_types import REGISTRY
+from campaign_sync.core.fields import MISSING, Field, ReadBack, get_path, set_path
+from campaign_sync.core.normalize import FlowBook, Source, live_value
+from campaign_sync.errors import CampaignTypeError
 from campaign_sync.manifests.yamlsafe import YamlProblem, load
 
 FLOW_PLACEHOLDER = "REPLACE-WITH-FLOW-NAME"
@@ -45,8 +46,6 @@ QUEUE_PLACEHOLDER = "REPLACE-WITH-QUEUE-NAME"
 _PLACEHOLDER = "REPLACE-WITH-"
 LAYOUTS = ("per-campaign", "per-type")
 KEY_MAX = 64
-_MACHINE_DETECT = frozenset({"no", "detect", "disconnect"})
-_VOICE_NUMBERS = ("maxAttemptsPerRecord", "defaultRetryPeriod", "maxRingTime")
 #: Mappings short enough to read on one line.
 _FLOW_STYLE = frozenset({"dncLists", "callerId", "schedule"})
 #: Values always written in double quotes, as in the examples: times, phone numbers, SMS text.
@@ -145,77 +144,18 @@ def assign_keys(
 # --- one campaign ----------------------------------------------------------------------------
 
 
-def _priority(value: Any) -> Any:
-    text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else None
-    return int(text) if text in {"1", "2", "3", "4", "5"} else value
-
-
-def _days(days: Any) -> list[dict[str, Any]]:
-    out = [
-        {"day": upper(d.get("day")), "start": time(d.get("start")), "end": time(d.get("end"))}
-        for d in days
-        if isinstance(d, Mapping)
-    ]
-
-    def order(day: dict[str, Any]) -> tuple[int, int, str]:
-        where = DAYS.index(day["day"]) if day["day"] in DAYS else len(DAYS)
-        try:
-            start = minutes_of(day["start"])
-        except (ValueError, AttributeError):
-            start = -1
-        return where, start, str(day["day"])
-
-    return sorted(out, key=order)
-
-
-def _strategy(strategy: Any, voice: bool) -> dict[str, Any]:
-    if not isinstance(strategy, Mapping):
-        return {}
-    out: dict[str, Any] = {}
-    caller = strategy.get("callerId")
-    if isinstance(caller, Mapping) and caller.get("phoneNumber") is not None:
-        out["callerId"] = {"phoneNumber": phone(caller["phoneNumber"])}
-    if voice:
-        if strategy.get("dialingOrder") is not None:
-            out["dialingOrder"] = upper(strategy["dialingOrder"])
-        for name in _VOICE_NUMBERS:
-            if strategy.get(name) is not None:
-                out[name] = strategy[name]
-    hours = strategy.get("callingHours")
-    if isinstance(hours, Mapping):
-        shown: dict[str, Any] = {}
-        if hours.get("frequency") is not None:
-            shown["frequency"] = upper(hours["frequency"])
-        if hours.get("timezone") is not None:
-            shown["timezone"] = timezone(hours["timezone"])
-        if isinstance(hours.get("days"), list):
-            shown["days"] = _days(hours["days"])
-        out["callingHours"] = shown
-    return out
-
-
-def _flow(record: LiveRecord, flows: FlowBook, agentless: bool) -> tuple[str, Placeholder | None]:
-    doc, item = record.doc, record.item
-    flow_id = doc.get("experienceFlow") or item.get("experienceFlow")
+def _flow_placeholder(record: LiveRecord) -> Placeholder:
+    flow_id = record.doc.get("experienceFlow") or record.item.get("experienceFlow")
     if isinstance(flow_id, str) and flow_id:
-        name = flows.name_of(flow_id)
-        connection = item.get("connection")
-        if name is None and agentless and isinstance(connection, str) and connection:
-            name = connection
-        if name is not None:
-            return name, None
         value = f"{FLOW_PLACEHOLDER} {flow_id}"
-        return value, Placeholder(
+        return Placeholder(
             "experienceFlowName",
             value,
             "flow name unknown: find the name of this flow id among the Experience Flows in Kore.ai, "
             "or pair it under experienceFlows in campaign-sync.yaml and export again",
             f"experience flow {flow_id} has no known name; wrote the placeholder {value!r}",
         )
-    named = doc.get("experienceFlowName")
-    if isinstance(named, str) and named:
-        return named, None
-    return FLOW_PLACEHOLDER, Placeholder(
+    return Placeholder(
         "experienceFlowName",
         FLOW_PLACEHOLDER,
         "the live campaign shows no experience flow: write the flow's name here",
@@ -223,12 +163,8 @@ def _flow(record: LiveRecord, flows: FlowBook, agentless: bool) -> tuple[str, Pl
     )
 
 
-def _queue(record: LiveRecord) -> tuple[str, Placeholder | None]:
-    doc, item = record.doc, record.item
-    for value in (doc.get("queue_name"), doc.get("queueName"), item.get("connection")):
-        if isinstance(value, str) and value:
-            return value, None
-    return QUEUE_PLACEHOLDER, Placeholder(
+def _queue_placeholder() -> Placeholder:
+    return Placeholder(
         "queueName",
         QUEUE_PLACEHOLDER,
         "the API did not show the queue of this campaign: write the agent queue's name here",
@@ -236,58 +172,43 @@ def _queue(record: LiveRecord) -> tuple[str, Placeholder | None]:
     )
 
 
+def _placeholder(row: Field, record: LiveRecord) -> Placeholder | None:
+    """A value a required field needs that the API does not show (the flow's name, the queue)."""
+    if row.read_back is ReadBack.PAIRED:
+        return _flow_placeholder(record)
+    if row.read_back is ReadBack.CONNECTION:
+        return _queue_placeholder()
+    return None
+
+
 def manifest_fields(key: str, record: LiveRecord, flows: FlowBook) -> ExportedCampaign:
-    """One live campaign as manifest fields, in the order a person writes them."""
-    doc = record.doc
-    ctype = record.campaign_type
-    out: dict[str, Any] = {"key": key, "campaignType": ctype, "name": str(doc.get("name", record.name))}
-    out["description"] = str(doc.get("description") or "")
-    lists = doc.get("contactLists", record.item.get("contactLists"))
-    if isinstance(lists, list):
-        out["contactLists"] = [str(n) for n in lists]
-    dnc = doc.get("dncLists")
-    if isinstance(dnc, Mapping) and dnc.get("name"):
-        out["dncLists"] = {"name": str(dnc["name"])}
-    out["priority"] = _priority(doc.get("priority"))
+    """One live campaign as manifest fields, in the order a person writes them (the table's)."""
+    doc, item = record.doc, record.item
+    try:
+        ctype = REGISTRY.get(record.campaign_type)
+    except CampaignTypeError as exc:
+        raise ExportProblem(str(exc)) from None
+    mode = ctype.mode_of(doc, item)
+    if mode is None:
+        shown = doc.get(ctype.selector.name, item.get(ctype.selector.name))
+        raise ExportProblem(f"unknown {ctype.selector.name} {shown!r} (known: {ctype.choices()})")
+    out: dict[str, Any] = {"key": key, "campaignType": ctype.name}
     placeholders: list[Placeholder] = []
-    if ctype == "sms":
-        fmt = lower(doc.get("format") or record.item.get("format"))
-        if fmt not in {"simple", "advanced"}:
-            raise ExportProblem(f"unknown SMS format {fmt!r}")
-        out["format"] = fmt
-        if fmt == "advanced":
-            out["experienceFlowName"], hole = _flow(record, flows, agentless=False)
-            placeholders.extend([hole] if hole else [])
-        else:
-            message = doc.get("message")
-            shown: dict[str, Any] = {}
-            if isinstance(message, Mapping):
-                template = message.get("template_name") or message.get("templateName")
-                if template:
-                    shown["templateName"] = str(template)
-                shown["message"] = decode_message(message.get("message"))
-            out["message"] = shown
-    else:
-        mode = title(doc.get("dialingMode") or record.item.get("dialingMode"))
-        if mode not in {"Agentless", "Progressive", "Preview"}:
-            raise ExportProblem(f"unknown dialingMode {mode!r}")
-        out["dialingMode"] = mode
-        hole = None
-        if mode == "Agentless":
-            out["experienceFlowName"], hole = _flow(record, flows, agentless=True)
-            machine = doc.get("enableMachineDetect")
-            if isinstance(machine, str) and machine in _MACHINE_DETECT:
-                out["enableMachineDetect"] = machine
-        else:
-            out["queueName"], hole = _queue(record)
-            if mode == "Preview" and doc.get("maxSkips") is not None:
-                out["maxSkips"] = doc["maxSkips"]
-        placeholders.extend([hole] if hole else [])
-    out["dialingStrategy"] = _strategy(doc.get("dialingStrategy"), voice=ctype == "voice")
-    schedule = doc.get("schedule")
-    enabled = isinstance(schedule, Mapping) and bool(schedule.get("isSchedulingEnabled", False))
-    out["schedule"] = {"isSchedulingEnabled": enabled}
-    return ExportedCampaign(key, ctype, out["name"], record.id, out, tuple(placeholders))
+    for row in mode.compared():
+        value, source = live_value(row, doc, item, flows, None)
+        if row.path == ("name",) and value is MISSING:
+            value, source = record.name, Source.GET
+        if value is MISSING or value is None or source is None:
+            hole = _placeholder(row, record) if row.required else None
+            if hole is None:
+                continue
+            placeholders.append(hole)
+            set_path(out, row.path, hole.value)
+            continue
+        raw = next((r for p in row.read_paths if (r := get_path(doc, p)) is not MISSING), MISSING)
+        exported = row.value.export(raw) if source is Source.GET and raw is not None else None
+        set_path(out, row.path, exported if exported is not None else row.value.to_manifest(value))
+    return ExportedCampaign(key, ctype.name, str(out["name"]), record.id, out, tuple(placeholders))
 
 
 # --- files -----------------------------------------------------------------------------------

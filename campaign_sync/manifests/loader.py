@@ -14,8 +14,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from campaign_sync.errors import Issue, Location, ManifestError
-from campaign_sync.manifests.models import Campaign, parse_campaign
+from campaign_sync.manifests.models import Campaign
 from campaign_sync.manifests.names import name_errors, name_warnings, skeleton
+from campaign_sync.manifests.parse import parse_campaign
 from campaign_sync.manifests.templates import (
     TEMPLATE_VAR_PREFIX,
     Limits,

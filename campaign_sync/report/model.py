@@ -14,12 +14,14 @@ zero-width character, or a newline inside a value, never reaches a report raw.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from campaign_sync.core.diff import FieldChange
+from campaign_sync.display import show
 from campaign_sync.sanitize import escape
+
+__all__ = ["Listing", "Report", "Row", "Section", "rows_of", "safe", "show"]
 
 
 @dataclass(frozen=True)
@@ -78,20 +80,6 @@ class Report:
     def labels(self, section: Section) -> tuple[str, str]:
         """The before and after column headings for one section."""
         return section.before_label or self.before_label, section.after_label or self.after_label
-
-
-def show(value: Any) -> str:
-    """A value as one line: strings quoted, lists and mappings as compact JSON, absent as (none).
-
-    Hidden characters (controls, bidi, zero-width) are escaped, so the line is safe to print.
-    """
-    if value is None:
-        return "(none)"
-    if isinstance(value, str):
-        return escape(json.dumps(value, ensure_ascii=False))
-    if isinstance(value, dict) and set(value) == {"start", "end"}:
-        return escape(f"{value['start']} - {value['end']}")
-    return escape(json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "), default=str))
 
 
 T = TypeVar("T")

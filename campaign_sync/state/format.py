@@ -13,10 +13,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from campaign_sync import __version__
+from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.errors import StateError
 
 FORMAT_VERSION = 1
-CAMPAIGN_TYPES = frozenset({"sms", "voice"})
+CAMPAIGN_TYPES = frozenset(REGISTRY.names())
 _UNKNOWN_VERSION = "unknown"
 
 
@@ -36,7 +37,7 @@ class CampaignRecord:
     name: str
     applied: dict[str, Any]
     updatedAt: str | None = None
-    live: dict[str, Any] | None = None
+    cached: dict[str, Any] | None = None  # the last GET document seen (JSON: "live")
     contentHash: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -46,7 +47,7 @@ class CampaignRecord:
             "name": self.name,
             "applied": self.applied,
             "updatedAt": self.updatedAt,
-            "live": self.live,
+            "live": self.cached,
             "contentHash": self.contentHash,
         }
 
@@ -206,7 +207,7 @@ def _parse_record(data: Any, where: str) -> CampaignRecord:
             raise Invalid(f'{where}: no "{name}" field')
     campaign_type = _text(record["campaignType"], f"{where}.campaignType")
     if campaign_type not in CAMPAIGN_TYPES:
-        raise Invalid(f"{where}.campaignType must be sms or voice, not {_describe(campaign_type)}")
+        raise Invalid(f"{where}.campaignType must be {REGISTRY.choices()}, not {_describe(campaign_type)}")
     live = record.get("live")
     return CampaignRecord(
         id=_text(record["id"], f"{where}.id"),
@@ -214,7 +215,7 @@ def _parse_record(data: Any, where: str) -> CampaignRecord:
         name=_text(record["name"], f"{where}.name", empty=True),
         applied=_mapping(record["applied"], f"{where}.applied"),
         updatedAt=_optional_text(record.get("updatedAt"), f"{where}.updatedAt"),
-        live=None if live is None else _mapping(live, f"{where}.live"),
+        cached=None if live is None else _mapping(live, f"{where}.live"),
         contentHash=_optional_text(record.get("contentHash"), f"{where}.contentHash"),
     )
 

@@ -414,14 +414,8 @@ FLOW_CASES: list[tuple[str, dict[str, str], str | None, dict[str, Any], list[tup
         [("experienceFlowName", "SMS Support Flow", "cf-unknown")],
         False,
     ),
-    (
-        "no-pairing-cannot-verify",
-        {},
-        FLOW_ID,
-        {},
-        [("experienceFlowName", "SMS Support Flow", FLOW_ID)],
-        True,
-    ),
+    # SPEC 6: an id no pairing names is "cannot verify" (a warning with the fix), never a change.
+    ("no-pairing-cannot-verify", {}, FLOW_ID, {}, [], True),
 ]
 
 

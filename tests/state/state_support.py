@@ -34,7 +34,7 @@ def record(n: int = 1, **changes: Any) -> CampaignRecord:
         "name": f"Campaign {n}",
         "applied": {"description": f"campaign {n}", "priority": "5", "contactLists": ["CL A", "CL B"]},
         "updatedAt": "2025-01-02T03:04:05.000Z",
-        "live": {"_id": f"cd-{n:04d}", "name": f"Campaign {n}", "status": "Draft"},
+        "cached": {"_id": f"cd-{n:04d}", "name": f"Campaign {n}", "status": "Draft"},
         "contentHash": "sha256:" + "ab" * 32,
     }
     fields.update(changes)

@@ -90,7 +90,7 @@ def test_record_optional_fields_may_be_null_or_absent() -> None:
     parsed = CampaignRecord.from_json(minimal)
     assert parsed == CampaignRecord(id="cd-1", campaignType="voice", name="V", applied={})
     assert parsed.updatedAt is None
-    assert parsed.live is None
+    assert parsed.cached is None
     assert parsed.contentHash is None
     assert CampaignRecord.from_json(parsed.to_json()) == parsed
 
@@ -150,7 +150,7 @@ def test_content_equal_ignores_serial_and_tool_version_only() -> None:
         base.with_flows({}),
         base.without_campaign("campaign-1"),
         base.with_campaign("campaign-1", record(1, applied={"description": "changed"})),
-        base.with_campaign("campaign-1", record(1, live=None)),
+        base.with_campaign("campaign-1", record(1, cached=None)),
         base.with_campaign("campaign-1", record(1, updatedAt="2026-01-01T00:00:00Z")),
         base.with_campaign("campaign-1", record(1, contentHash=None)),
         base.with_campaign("campaign-1", record(1, name="Renamed")),

@@ -42,7 +42,7 @@ def test_missing_file_loads_as_a_new_state_and_is_not_written(store: StateStore)
 
 def test_save_then_load_round_trips(store: StateStore) -> None:
     state = sample_state(3).with_campaign(
-        "voice-1", record(9, campaignType="voice", live=None, contentHash=None)
+        "voice-1", record(9, campaignType="voice", cached=None, contentHash=None)
     )
     saved = store.save(state)
     loaded = store.load()
@@ -165,7 +165,7 @@ def test_forbidden_values_are_refused_and_nothing_is_written(
     if where.endswith("description"):
         bad = dataclasses.replace(rec, applied={**rec.applied, "description": f"x {secret} y"})
     else:
-        bad = dataclasses.replace(rec, live={**(rec.live or {}), "token": secret})
+        bad = dataclasses.replace(rec, cached={**(rec.cached or {}), "token": secret})
     with pytest.raises(StateError) as caught:
         store.save(state.with_campaign("campaign-1", bad), forbidden=["", "unrelated-value-zz", secret])
     message = str(caught.value)

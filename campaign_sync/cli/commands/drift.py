@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from campaign_sync.cli.options import current, global_options, refresh_option, report_requests, target_option
-from campaign_sync.cli.options import session as new_session
+from campaign_sync.cli.options import workspace as new_workspace
 from campaign_sync.errors import ExitCode, OutputError
 
 if TYPE_CHECKING:
@@ -108,12 +108,12 @@ def drift(
     if output and output_dir:
         raise click.UsageError("use --output FILE or --output-dir DIR, not both")
     opts = current()
-    session = new_session(opts)
+    workspace = new_workspace(opts)
     try:
-        run = engine.drift(session, targets=targets, full=refresh == "full")
+        run = engine.drift(workspace, targets=targets, full=refresh == "full")
     finally:
-        report_requests(opts, session)
-        session.close()
+        report_requests(opts, workspace)
+        workspace.close()
     result = run.drift
     shown = fmt or "text"
     if output_dir:

@@ -13,12 +13,31 @@ from typing import TYPE_CHECKING
 import click
 
 from campaign_sync.cli.options import current, global_options, report_requests
-from campaign_sync.cli.options import session as new_session
+from campaign_sync.cli.options import workspace as new_workspace
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from campaign_sync.engine import ExportRun, Session
+    from campaign_sync.engine import ExportRun, Workspace
+
+
+class CampaignTypeChoice(click.ParamType[str]):
+    """A campaign type of the registry, looked up when used (so ``--help`` stays fast)."""
+
+    name = "type"
+
+    def _names(self) -> tuple[str, ...]:
+        from campaign_sync.core.campaign_types import REGISTRY
+
+        return REGISTRY.names()
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "[" + "|".join(self._names()) + "]"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if not isinstance(value, str) or value not in self._names():
+            self.fail(f"{value!r} is not one of {', '.join(self._names())}", param, ctx)
+        return value
 
 
 @click.command()
@@ -29,7 +48,7 @@ if TYPE_CHECKING:
     default=None,
     help="Folder for the manifests (default: manifests/exported next to campaign-sync.yaml).",
 )
-@click.option("--type", "campaign_type", type=click.Choice(["sms", "voice"]), help="Only this campaign type.")
+@click.option("--type", "campaign_type", type=CampaignTypeChoice(), help="Only this campaign type.")
 @click.option("--name-regex", metavar="RE", help="Only campaigns whose name matches (Python re.search).")
 @click.option(
     "--layout",
@@ -68,19 +87,19 @@ def export(
             raise click.BadParameter(f"not a regular expression: {exc}", param_hint="--name-regex") from None
     opts = current()
     console = opts.console
-    session = new_session(opts)
+    workspace = new_workspace(opts)
     try:
         run = engine.export(
-            session,
+            workspace,
             campaign_type=campaign_type,
             name_regex=name_regex,
             layout=layout,
             include_managed=include_managed,
         )
     finally:
-        report_requests(opts, session)
-        session.close()
-    root = session.config.root
+        report_requests(opts, workspace)
+        workspace.close()
+    root = workspace.config.root
     folder = Path(output_dir) if output_dir else root / "manifests" / "exported"
     for warning in run.warnings:
         console.err(f"Warning: {warning}")
@@ -99,7 +118,7 @@ def export(
     for name, text in run.files.items():
         write_atomic(targets[name], text, SHARED)
     console.out(_summary(run, [_shown(p) for p in targets.values()]))
-    console.out(_next_steps(run, folder, session))
+    console.out(_next_steps(run, folder, workspace))
 
 
 def _shown(path: Path) -> str:
@@ -126,12 +145,16 @@ def _nothing(run: ExportRun) -> str:
 
 
 def _summary(run: ExportRun, files: list[str]) -> str:
-    sms = sum(1 for c in run.campaigns if c.campaign_type == "sms")
+    from campaign_sync.core.campaign_types import REGISTRY
+
+    per_type = ", ".join(
+        f"{sum(1 for c in run.campaigns if c.campaign_type == name)} {name}" for name in REGISTRY.names()
+    )
     holes = sum(len(c.placeholders) for c in run.campaigns)
     lines = [f"Wrote {_plural(len(files), 'file')}:"]
     lines.extend(f"  {name}" for name in files)
     line = (
-        f"Exported {_plural(len(run.campaigns), 'campaign')} ({sms} sms, {len(run.campaigns) - sms} voice); "
+        f"Exported {_plural(len(run.campaigns), 'campaign')} ({per_type}); "
         f"{_plural(holes, 'placeholder')} to fill in"
     )
     if run.skipped:
@@ -140,10 +163,10 @@ def _summary(run: ExportRun, files: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _next_steps(run: ExportRun, folder: Path, session: Session) -> str:
-    root = session.config.root.resolve()
+def _next_steps(run: ExportRun, folder: Path, workspace: Workspace) -> str:
+    root = workspace.config.root.resolve()
     where = folder.resolve()
-    entries = session.config.settings.manifests
+    entries = workspace.config.settings.manifests
     covered = any(where == (root / e).resolve() or (root / e).resolve() in where.parents for e in entries)
     steps = ["", "Next steps:"]
     if not covered:

@@ -1,24 +1,30 @@
-"""Campaign models, the dispatch from a raw manifest mapping to the right one, and the JSON Schema.
+"""Campaign models (one module per campaign type) and pydantic errors as file:line issues.
 
-Validation of one campaign never stops at the first problem: every pydantic error becomes an
-:class:`~campaign_sync.errors.Issue` pointing at the manifest line of the offending value.
+Every pydantic error becomes an :class:`~campaign_sync.errors.Issue` pointing at the manifest
+line of the offending value. Which model a raw campaign is validated with is decided by the
+campaign-type registry (``core/campaign_types.py``) in ``manifests/parse.py``.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from campaign_sync.errors import Issue
-from campaign_sync.manifests.models.common import DAYS, KEY_PATTERN, CampaignBase, DayWindow, minutes_of
+from campaign_sync.manifests.models.common import (
+    DAYS,
+    KEY_PATTERN,
+    Campaign,
+    CampaignBase,
+    DayWindow,
+    minutes_of,
+)
 from campaign_sync.manifests.models.sms import SmsAdvanced, SmsMessage, SmsSimple
 from campaign_sync.manifests.models.voice import VoiceAgentless, VoicePreview, VoiceProgressive
 from campaign_sync.manifests.yamlsafe import issue
-
-Campaign = SmsSimple | SmsAdvanced | VoiceAgentless | VoiceProgressive | VoicePreview
 
 __all__ = [
     "DAYS",
@@ -31,46 +37,9 @@ __all__ = [
     "VoiceAgentless",
     "VoicePreview",
     "VoiceProgressive",
-    "manifest_schema",
     "minutes_of",
-    "parse_campaign",
     "pydantic_issues",
 ]
-
-_BY_KIND: dict[tuple[str, str], type[BaseModel]] = {
-    ("sms", "simple"): SmsSimple,
-    ("sms", "advanced"): SmsAdvanced,
-    ("voice", "agentless"): VoiceAgentless,
-    ("voice", "progressive"): VoiceProgressive,
-    ("voice", "preview"): VoicePreview,
-}
-_SELECTOR = {
-    "sms": ("format", "simple | advanced"),
-    "voice": ("dialingMode", "Agentless | Progressive | Preview"),
-}
-
-
-def parse_campaign(raw: Any, path: str, root: Any, loc: tuple[str | int, ...]) -> Campaign | list[Issue]:
-    """Validate one raw campaign mapping found at ``loc`` in the document ``root`` of file ``path``."""
-    if not isinstance(raw, Mapping):
-        return [issue(path, root, loc, "must be a mapping of campaign fields")]
-    kind = raw.get("campaignType")
-    if kind is None:
-        return [issue(path, root, (*loc,), "campaignType: required (sms or voice)")]
-    if not isinstance(kind, str) or kind.strip().lower() not in _SELECTOR:
-        return [issue(path, root, (*loc, "campaignType"), f"must be sms or voice, got {kind!r}")]
-    kind = kind.strip().lower()
-    selector, choices = _SELECTOR[kind]
-    mode = raw.get(selector)
-    if mode is None:
-        return [issue(path, root, loc, f"{selector}: required for a {kind} campaign ({choices})")]
-    model = _BY_KIND.get((kind, mode.strip().lower())) if isinstance(mode, str) else None
-    if model is None:
-        return [issue(path, root, (*loc, selector), f"must be {choices}, got {mode!r}")]
-    try:
-        return model.model_validate(raw)  # type: ignore[return-value]
-    except ValidationError as exc:
-        return pydantic_issues(exc, path, root, loc, model)
 
 
 def pydantic_issues(
@@ -85,44 +54,50 @@ def pydantic_issues(
 
 
 def _message(error: Any, model: type[BaseModel], where: Sequence[str | int]) -> str:
-    kind = error["type"]
+    error_type = error["type"]
     ctx = error.get("ctx") or {}
-    if kind == "missing":
+    if error_type == "missing":
         return "required"
-    if kind == "extra_forbidden":
+    if error_type == "extra_forbidden":
         field = str(where[-1]) if where else ""
         known = _known_fields(model, where[:-1])
         hint = difflib.get_close_matches(field, known, n=1)
         if hint:
             return f"unknown field (did you mean {hint[0]!r}?)"
         return f"unknown field (allowed here: {', '.join(sorted(known))})" if known else "unknown field"
-    if kind in {"string_too_long", "too_long"}:
-        unit = "characters" if kind == "string_too_long" else "items"
+    if error_type in {"string_too_long", "too_long"}:
+        unit = "characters" if error_type == "string_too_long" else "items"
         return f"must be at most {ctx.get('max_length')} {unit}"
-    if kind in {"string_too_short", "too_short"}:
-        if kind == "string_too_short" and ctx.get("min_length") == 1:
+    if error_type in {"string_too_short", "too_short"}:
+        if error_type == "string_too_short" and ctx.get("min_length") == 1:
             return "must not be empty"
         unit = (
-            "characters" if kind == "string_too_short" else "item" if ctx.get("min_length") == 1 else "items"
+            "characters"
+            if error_type == "string_too_short"
+            else "item"
+            if ctx.get("min_length") == 1
+            else "items"
         )
         return f"must have at least {ctx.get('min_length')} {unit}"
-    if kind == "string_pattern_mismatch":
+    if error_type == "string_pattern_mismatch":
         pattern = ctx.get("pattern", "")
         if pattern == KEY_PATTERN:
             return "must match [a-z0-9][a-z0-9._-]{0,63} (lowercase letters, digits, '.', '_', '-')"
         return f"must match {pattern}, got {error.get('input')!r}"
-    if kind == "literal_error":
+    if error_type == "literal_error":
         return f"must be one of {ctx.get('expected')}, got {error.get('input')!r}"
-    if kind in {"greater_than_equal", "less_than_equal"}:
-        return f"must be {'>=' if kind == 'greater_than_equal' else '<='} {ctx.get('ge', ctx.get('le'))}"
-    if kind in {"int_type", "int_parsing"}:
+    if error_type in {"greater_than_equal", "less_than_equal"}:
+        return (
+            f"must be {'>=' if error_type == 'greater_than_equal' else '<='} {ctx.get('ge', ctx.get('le'))}"
+        )
+    if error_type in {"int_type", "int_parsing"}:
         return f"must be a whole number, got {error.get('input')!r}"
-    if kind == "bool_type":
+    if error_type == "bool_type":
         return f"must be true or false, got {error.get('input')!r}"
-    if kind == "string_type":
+    if error_type == "string_type":
         return f"must be a string (quote it in YAML), got {error.get('input')!r}"
-    if kind in {"list_type", "model_type", "dict_type", "model_attributes_type"}:
-        return "must be a list" if kind == "list_type" else "must be a mapping"
+    if error_type in {"list_type", "model_type", "dict_type", "model_attributes_type"}:
+        return "must be a list" if error_type == "list_type" else "must be a mapping"
     message = str(error.get("msg", "invalid"))
     return message.removeprefix("Value error, ")
 
@@ -158,18 +133,3 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
-
-
-class _ManifestDocument(BaseModel):
-    """A campaign-sync manifest file."""
-
-    model_config = ConfigDict(extra="forbid", title="campaign-sync manifest")
-    campaigns: list[Campaign] = Field(default_factory=list, description="Campaigns declared in this file.")
-
-
-def manifest_schema() -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of a manifest file, for editors and the YAML language server."""
-    schema = TypeAdapter(_ManifestDocument).json_schema(mode="validation")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://campaign-sync.dev/schema/manifest.json"
-    return schema

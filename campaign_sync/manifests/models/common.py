@@ -2,16 +2,15 @@
 
 Strict at the user boundary: unknown fields are errors, booleans are booleans, numbers are
 numbers. Values with several spellings (priority 5 / "5", "09:00 am", "weekly") are accepted
-and stored in the one canonical spelling the API uses.
+and stored in the one canonical spelling the API uses. Bounds, lengths and accepted spellings
+come from the field table (``core/fields.py``), so the models, normalisation and the JSON Schema
+cannot disagree.
 """
 
 from __future__ import annotations
 
-import re
-from functools import cache
 from itertools import pairwise
 from typing import Annotated, Any, Literal
-from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -23,84 +22,55 @@ from pydantic import (
     model_validator,
 )
 
-KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
-DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_TIME = re.compile(r"^\s*(0?[1-9]|1[0-2]):([0-5][0-9])\s*([AaPp])\.?[Mm]\.?\s*$")
-_PHONE_SEPARATORS = re.compile(r"[\s().-]")
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+import campaign_sync.core.fields as table
+from campaign_sync.core.values import (
+    DAYS,
+    canonical_phone,
+    canonical_priority,
+    canonical_time,
+    canonical_timezone,
+    lower,
+    minutes_of,
+    title,
+    upper,
+)
+
+KEY_PATTERN = table.KEY_PATTERN
+
+__all__ = ["DAYS", "KEY_PATTERN", "minutes_of"]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_by_name=True)
 
 
-def upper(value: Any) -> Any:
-    return value.strip().upper() if isinstance(value, str) else value
+def spelled(row: table.Field, **extra: Any) -> Any:
+    """A pydantic ``Field`` accepting every spelling the table gives ``row``, with its description."""
+    alias = AliasChoices(*row.names) if row.spellings else None
+    return Field(validation_alias=alias, description=row.description or None, **extra)
 
 
-def lower(value: Any) -> Any:
-    return value.strip().lower() if isinstance(value, str) else value
+def sized(row: table.Field) -> Any:
+    """The length limits the table gives a text or list field."""
+    spec = row.value
+    if isinstance(spec, table.Message):
+        spec = spec.text
+    if isinstance(spec, table.Text):
+        return Field(min_length=spec.min_length or None, max_length=spec.max_length)
+    if isinstance(spec, table.Names):
+        return Field(min_length=spec.min_items, max_length=spec.max_items)
+    if isinstance(spec, table.Windows):
+        return Field(min_length=1, max_length=spec.max_items)
+    raise TypeError(f"{row.path} has no length limits")
 
 
-def title(value: Any) -> Any:
-    return value.strip().capitalize() if isinstance(value, str) else value
+def in_range(row: table.Field) -> AfterValidator:
+    """The range the table gives a whole-number field, with the message "must be LOW..HIGH"."""
+    spec = row.value
+    if not isinstance(spec, table.Integer):
+        raise TypeError(f"{row.path} is not a whole number")
+    low, high = spec.low, spec.high
 
-
-def canonical_priority(value: Any) -> Any:
-    """priority: 5 or "5" in, "5" out."""
-    if isinstance(value, bool):
-        raise ValueError('must be 1..5 (a number or a string such as "5")')
-    if isinstance(value, int):
-        value = str(value)
-    if isinstance(value, str):
-        value = value.strip()
-        if value in {"1", "2", "3", "4", "5"}:
-            return value
-    raise ValueError("must be 1..5")
-
-
-def canonical_time(value: Any) -> Any:
-    """ "9:00 AM", "09:00 am", "9:00am" -> "9:00 AM"."""
-    if not isinstance(value, str):
-        raise ValueError('must be a time like "9:00 AM" (quote it in YAML)')
-    match = _TIME.match(value)
-    if not match:
-        raise ValueError(f'must be a time like "9:00 AM" (h:mm AM|PM), got {value!r}')
-    hour, minute, half = match.groups()
-    return f"{int(hour)}:{minute} {half.upper()}M"
-
-
-def minutes_of(time: str) -> int:
-    """Minutes after midnight of a canonical time."""
-    clock, half = time.split(" ")
-    hour, minute = (int(x) for x in clock.split(":"))
-    return (hour % 12 + (12 if half == "PM" else 0)) * 60 + minute
-
-
-def canonical_phone(value: Any) -> Any:
-    if not isinstance(value, str):
-        raise ValueError('must be an E.164 phone number in quotes, like "+14155550100"')
-    compact = _PHONE_SEPARATORS.sub("", value)
-    if not _E164.match(compact):
-        raise ValueError(f"must be an E.164 phone number like +14155550100, got {value!r}")
-    return compact
-
-
-@cache
-def _zones() -> dict[str, str]:
-    return {zone.lower(): zone for zone in available_timezones()}
-
-
-def canonical_timezone(value: Any) -> Any:
-    if not isinstance(value, str):
-        raise ValueError("must be an IANA time zone name such as Asia/Kolkata")
-    zone = _zones().get(value.strip().lower())
-    if zone is None:
-        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Kolkata)")
-    return zone
-
-
-def _in_range(low: int, high: int) -> AfterValidator:
     def check(value: int) -> int:
         if not low <= value <= high:
             raise ValueError(f"must be {low}..{high}")
@@ -118,28 +88,21 @@ def _unique_names(values: list[str]) -> list[str]:
     return values
 
 
-Key = Annotated[str, Field(pattern=KEY_PATTERN, description="Stable identity of the campaign in Git.")]
-Name = Annotated[str, Field(min_length=1, max_length=48)]
-Description = Annotated[str, Field(max_length=256)]
+Key = Annotated[str, Field(pattern=KEY_PATTERN, description=table.KEY.description)]
 ListName = Annotated[str, Field(min_length=1, max_length=48)]
 Priority = Annotated[
     Literal["1", "2", "3", "4", "5"],
     BeforeValidator(canonical_priority),
-    Field(description="1 (lowest) .. 5; a number or a string, sent as a string."),
+    spelled(table.PRIORITY),
 ]
 Time = Annotated[str, BeforeValidator(canonical_time), Field(description='h:mm AM|PM, e.g. "9:00 AM"')]
-Phone = Annotated[str, BeforeValidator(canonical_phone), Field(description="E.164, e.g. +14155550100")]
-TimeZone = Annotated[
-    str, BeforeValidator(canonical_timezone), Field(description="IANA zone, e.g. Asia/Kolkata")
-]
+Phone = Annotated[str, BeforeValidator(canonical_phone), spelled(table.PHONE)]
+TimeZone = Annotated[str, BeforeValidator(canonical_timezone), spelled(table.TIMEZONE)]
 Day = Annotated[Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"], BeforeValidator(upper)]
-Frequency = Annotated[Literal["WEEKLY", "DAILY", "CUSTOM"], BeforeValidator(upper)]
-DialingOrder = Annotated[Literal["FIFO", "LIFO"], BeforeValidator(upper)]
-Attempts = Annotated[int, _in_range(1, 100)]
-RetryPeriod = Annotated[int, _in_range(1, 1440)]
-RingTime = Annotated[int, _in_range(5, 120)]
+Frequency = Annotated[Literal["WEEKLY", "DAILY", "CUSTOM"], BeforeValidator(upper), spelled(table.FREQUENCY)]
 Lower = BeforeValidator(lower)
 Title = BeforeValidator(title)
+Upper = BeforeValidator(upper)
 
 
 class CallerId(Strict):
@@ -161,7 +124,7 @@ class DayWindow(Strict):
 class CallingHours(Strict):
     frequency: Frequency
     timezone: TimeZone
-    days: Annotated[list[DayWindow], Field(min_length=1, max_length=70)]
+    days: Annotated[list[DayWindow], sized(table.DAYS_FIELD), spelled(table.DAYS_FIELD)]
 
     @model_validator(mode="after")
     def _no_overlap(self) -> CallingHours:
@@ -181,33 +144,31 @@ class SmsDialingStrategy(Strict):
     callingHours: CallingHours
 
 
-class VoiceDialingStrategy(SmsDialingStrategy):
-    dialingOrder: DialingOrder
-    maxAttemptsPerRecord: Attempts
-    defaultRetryPeriod: Annotated[RetryPeriod, Field(description="minutes, 1..1440")]
-    maxRingTime: Annotated[RingTime, Field(description="seconds, 5..120")]
-
-
 class DncList(Strict):
-    name: ListName
+    name: Annotated[str, sized(table.DNC_NAME), spelled(table.DNC_NAME)]
 
 
 class Schedule(Strict):
-    isSchedulingEnabled: bool
+    isSchedulingEnabled: Annotated[bool, spelled(table.SCHEDULING)]
 
 
 class CampaignBase(Strict):
     """Fields shared by every campaign. Optional fields left out are unmanaged."""
 
     key: Key
-    name: Name
-    description: Description
-    contactLists: Annotated[list[ListName], Field(min_length=1, max_length=10), AfterValidator(_unique_names)]
+    campaignType: str
+    name: Annotated[str, sized(table.NAME), spelled(table.NAME)]
+    description: Annotated[str, sized(table.DESCRIPTION), spelled(table.DESCRIPTION)]
+    contactLists: Annotated[
+        list[ListName],
+        sized(table.CONTACT_LISTS),
+        AfterValidator(_unique_names),
+        spelled(table.CONTACT_LISTS),
+    ]
     dncLists: DncList | None = None
     priority: Priority
     schedule: Schedule | None = None
 
 
-def api_alias(name: str, api_name: str) -> Any:
-    """Accept both our camelCase name and the API's own spelling."""
-    return Field(validation_alias=AliasChoices(name, api_name))
+#: Any campaign model (every mode's model is a ``CampaignBase``).
+Campaign = CampaignBase

@@ -1,6 +1,6 @@
 """The workspace one command works on: config environment, manifests, state store, API client.
 
-``Session`` loads lazily (the manifests are validated once, the client is built on first use)
+``Workspace`` loads lazily (the manifests are validated once, the client is built on first use)
 and is closed by the CLI. ``validate`` is the offline check behind `campaign-sync validate`.
 """
 
@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from campaign_sync.core.normalize import FlowBook
+from campaign_sync.core.campaign_types import REGISTRY
+from campaign_sync.core.fields import Choice
+from campaign_sync.core.normalize import FlowBook, undeclared_unshown
 from campaign_sync.core.plan import Policy
 from campaign_sync.errors import Issue, Location, ManifestError
 from campaign_sync.manifests.config import Config, ResolvedEnvironment
@@ -67,20 +69,35 @@ def _strings(node: Any, path: str = "") -> list[tuple[str, str]]:
 class ValidationSummary:
     environments: tuple[str, ...]
     files: int
-    sms: int
-    voice: int
+    counts: tuple[tuple[str, int], ...]  # campaigns per type, in registry order
     todo: tuple[Issue, ...] = ()
+    advice: tuple[Issue, ...] = ()
     warnings: tuple[Issue, ...] = ()
 
     def line(self) -> str:
         envs = ", ".join(self.environments)
-        total = self.sms + self.voice
+        total = sum(n for _type, n in self.counts)
         noun = "campaign" if total == 1 else "campaigns"
         files = "file" if self.files == 1 else "files"
-        return (
-            f"OK: {total} {noun} ({self.sms} sms, {self.voice} voice) in {self.files} manifest {files}; "
-            f"config valid for {envs}"
-        )
+        per_type = ", ".join(f"{n} {name}" for name, n in self.counts)
+        return f"OK: {total} {noun} ({per_type}) in {self.files} manifest {files}; config valid for {envs}"
+
+
+def advice(desired: DesiredState) -> list[Issue]:
+    """Fields worth declaring: the API never shows them, so an update cannot carry their live value."""
+    found = []
+    for item in desired.campaigns.values():
+        for row in undeclared_unshown(item.campaign):
+            choices = f" ({' | '.join(row.value.choices)})" if isinstance(row.value, Choice) else ""
+            found.append(
+                Issue(
+                    item.location,
+                    f"{item.key}.{'.'.join(row.path)}",
+                    "not declared, and the API never shows it: an update keeps its live value only if "
+                    f"campaign-sync wrote it before; declare it{choices}",
+                )
+            )
+    return found
 
 
 def load_manifests(
@@ -101,6 +118,7 @@ def validate(
         names = [config.environment(env_name).name]
     issues: set[Issue] = set()
     todo: set[Issue] = set()
+    recommended: set[Issue] = set()
     warnings: set[Issue] = set()
     desired: DesiredState | None = None
     for name in names:
@@ -111,16 +129,20 @@ def validate(
             issues.update(exc.issues)
             continue
         todo.update(placeholders(env, desired))
+        recommended.update(advice(desired))
         warnings.update(desired.warnings)
     if issues or desired is None:
         raise ManifestError(sorted(issues))
-    sms = sum(1 for c in desired.campaigns.values() if c.campaign.campaignType == "sms")
+    counts = tuple(
+        (name, sum(1 for c in desired.campaigns.values() if c.campaign.campaignType == name))
+        for name in REGISTRY.names()
+    )
     return ValidationSummary(
         tuple(names),
         len(desired.files),
-        sms,
-        len(desired.campaigns) - sms,
+        counts,
         tuple(sorted(todo)),
+        tuple(sorted(recommended)),
         tuple(sorted(warnings)),
     )
 
@@ -130,7 +152,7 @@ def utc_now() -> str:
 
 
 @dataclass
-class Session:
+class Workspace:
     """One command's view of the workspace: environment, manifests, state store, API client."""
 
     config: Config
