@@ -278,8 +278,11 @@ def test_a_pending_flow_shows_the_live_flow_by_name_or_by_id() -> None:
     )
     unpaired = drift_of({"interactive-support": item(new)}, [live(SMS_ADVANCED_LIVE)], state, FlowBook())
     flow = next(f for f in unpaired.entries[0].fields if f.path == "experienceFlowName")
-    assert flow.kinds == (Kind.CHANGED, Kind.PENDING)
-    assert (flow.live, flow.unverified) == (FLOW_ID, True), "no pairing: the id, never a made-up name"
+    # An unpairable live flow is a note, never a "changed" facet (SPEC 6); the pending field
+    # shows the live id as it is, never a made-up name.
+    assert flow.kinds == (Kind.PENDING,)
+    assert flow.live == FLOW_ID, "no pairing: the id, never a made-up name"
+    assert any("cannot verify experienceFlowName" in w and FLOW_ID in w for w in unpaired.warnings)
 
 
 def test_missing_and_pending_together_are_one_missing_entry_apply_recreates() -> None:
