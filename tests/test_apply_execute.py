@@ -13,6 +13,7 @@ from campaign_sync.core.normalize import FlowBook
 from campaign_sync.core.plan import Policy, build_plan
 from campaign_sync.engine.writes import StopFlag, execute, results_table
 from campaign_sync.errors import ServerError, StalePlanError
+from campaign_sync.kore.notices import Notices
 from campaign_sync.state import CampaignRecord, State, StateStore
 from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE
 from tests.test_normalize import FLOWS, SMS_ADVANCED_LIVE, SMS_SIMPLE_LIVE, campaign
@@ -29,8 +30,11 @@ class StandIn:
         self.ignore = ignore
         self.fail = fail
         self.calls: list[tuple[str, str]] = []
+        self.notices = Notices()
 
-    def update_campaign(self, campaign_id: str, campaign_type: str, body: dict[str, Any]) -> dict[str, Any]:
+    def update_campaign(
+        self, campaign_id: str, campaign_type: str, body: dict[str, Any], *, holds: Any = None
+    ) -> dict[str, Any]:
         self.calls.append(("PUT", campaign_id))
         if campaign_id in self.fail:
             raise ServerError("persistent failure", method="PUT", path=f"/campaign/{campaign_id}", status=500)

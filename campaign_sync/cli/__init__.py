@@ -190,6 +190,8 @@ def apply(
     console.out("")
     console.out(results_table(result), nl=False)
     counts = result.counts()
+    if result.stopped:
+        raise ApplyFailed(result.stop_summary())
     if result.interrupted:
         raise Interrupted(
             f"{counts['applied']} change(s) applied and recorded, {counts['skipped']} skipped; "

@@ -23,7 +23,7 @@ from .clock import Clock
 from .control import ControlApi, apply_seed, load_seed_file
 from .faults import Fault, FaultBook, Journal, RateLimiter
 from .store import DEFAULT_ACCOUNT_ID, CampaignStore
-from .wire import MAX_BODY_BYTES, ApiError, ConnectionDropped, Request, Response, dumps, error_body
+from .wire import JSON_TYPE, MAX_BODY_BYTES, ApiError, ConnectionDropped, Request, Response, dumps, error_body
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +125,14 @@ class EmulatorApp:
         status = fault.status_for(use) if fault is not None else None
         if fault is not None and status is not None and status >= 300:
             response = _fault_response(fault, status)
+        elif fault is not None and fault.rawBody is not None:
+            response = _fault_response(fault, status or 200)
         elif fault is not None and fault.malformed:
             response = Response(200, MALFORMED_BODY, [("Content-Type", "text/html; charset=utf-8")])
         else:
             response = self._process(request)
+            if fault is not None and fault.listOmit:
+                response = _omit_from_list(response, set(fault.listOmit))
         dropped = fault is not None and fault.dropAfterApply
         self._record(request, arrived, response.status, fault, dropped=dropped)
         if fault is not None and fault.dropAfterApply:
@@ -253,6 +257,8 @@ def _fault_response(fault: Fault, status: int) -> Response:
     headers = [(name, value) for name, value in fault.headers.items()]
     if fault.retryAfter is not None:
         headers.append(("Retry-After", fault.retryAfter))
+    if fault.rawBody is not None:
+        return Response(status, fault.rawBody.encode("utf-8"), [("Content-Type", JSON_TYPE), *headers])
     if isinstance(fault.body, str):
         return Response(
             status, fault.body.encode("utf-8"), [("Content-Type", "text/plain; charset=utf-8"), *headers]
@@ -263,6 +269,20 @@ def _fault_response(fault: Fault, status: int) -> Response:
             error_body(status, RATE_LIMIT_MESSAGE) if status == 429 else ApiError(status).response().payload
         )
     return Response.json(status, body, headers=headers)
+
+
+def _omit_from_list(response: Response, omit: set[str]) -> Response:
+    """A list response without the campaigns in ``omit`` (a list that misses campaigns GET still finds)."""
+    payload = response.payload
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if response.status != 200 or not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        return response
+    kept = [r for r in data["results"] if not (isinstance(r, dict) and (r.get("_id") or r.get("id")) in omit)]
+    removed = len(data["results"]) - len(kept)
+    total = data.get("totalResults")
+    data = {**data, "results": kept, **({"totalResults": total - removed} if isinstance(total, int) else {})}
+    headers = [h for h in response.headers if h[0].lower() != "content-type"]
+    return Response.json(200, {**payload, "data": data}, headers=headers)
 
 
 def _headers(response: Response) -> list[tuple[str, str]]:

@@ -37,6 +37,8 @@ class Fault:
     malformed: bool = False
     drip: dict[str, float] | None = None
     holdAfterApply: float = 0.0
+    rawBody: str | None = None
+    listOmit: list[str] = field(default_factory=list)
     used: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -68,6 +70,8 @@ class Fault:
             "malformed": self.malformed,
             "drip": self.drip,
             "holdAfterApply": self.holdAfterApply,
+            "rawBody": self.rawBody,
+            "listOmit": list(self.listOmit),
             "used": self.used,
         }
 
@@ -143,6 +147,14 @@ def parse_fault(spec: Any, fault_id: str) -> Fault:
             drip = None
         else:
             drip = {"chunks": chunks, "interval": float(interval)}
+    raw_body = spec.get("rawBody")
+    if raw_body is not None and not isinstance(raw_body, str):
+        problems.append("rawBody must be a string (sent as the body, with Content-Type application/json)")
+        raw_body = None
+    omit = spec.get("listOmit") or []
+    if not isinstance(omit, list) or not all(isinstance(i, str) and i for i in omit):
+        problems.append("listOmit must be an array of campaign ids")
+        omit = []
     fault = Fault(
         id=fault_id,
         method=method.upper() if method != "*" else "*",
@@ -158,6 +170,8 @@ def parse_fault(spec: Any, fault_id: str) -> Fault:
         malformed=_flag(spec, "malformed", problems),
         drip=drip,
         holdAfterApply=_number(spec, "holdAfterApply", 0.0, problems),
+        rawBody=raw_body,
+        listOmit=list(omit),
     )
     if problems:
         raise ApiError(400, *problems)

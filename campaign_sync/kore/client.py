@@ -20,13 +20,25 @@ What is retried and what is not:
   the lookup proves it absent is the POST sent again. A 429 or a refused connection applied
   nothing, so the POST is retried without a lookup. A 409 "already exists" after an uncertain
   attempt is resolved the same way.
+* A PUT is never re-sent blind either. When an attempt may have been applied (its response was
+  lost, or a 500/502/504), the campaign is read back (GET) and the caller's ``holds`` predicate
+  (the engine compares the document with the manifest's desired view through the core's
+  comparison, not byte for byte) decides: if live holds the desired values the update succeeded
+  and that document is returned; only if it provably does not is the PUT sent again, at most
+  once more. Without ``holds`` an in-doubt PUT is not retried at all.
+* Listing stops with a ``ProtocolError`` when a page brings no campaign not already listed while
+  ``hasMore`` is true, or the campaigns listed outnumber ``totalResults``: a server that repeats
+  pages cannot keep the client paging.
+* The whole run answers to one ``RunBudget`` (``budget.py``); a ``BudgetExceeded`` leaving a call
+  says whether that call was a write that may have been applied (``write_in_doubt``).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -36,11 +48,20 @@ from urllib.parse import quote
 import httpx
 from tenacity import Retrying
 
-from campaign_sync.errors import ApiError, AuthError, ConflictError, NotFoundError, ProtocolError
+from campaign_sync.errors import (
+    ApiError,
+    AuthError,
+    BudgetExceeded,
+    ConflictError,
+    NotFoundError,
+    ProtocolError,
+)
 from campaign_sync.redact import Redactor
 
 from .auth import Credentials, TokenSource
+from .budget import RunBudget
 from .counter import RequestCounter
+from .notices import Notices
 from .ratelimit import RateLimiter
 from .responses import SCOPE, interpret
 from .retry import AttemptFailure, RetryPolicy, run
@@ -50,6 +71,7 @@ from .settings import ClientSettings
 log = logging.getLogger("campaign_sync.kore")
 
 CampaignType = Literal["sms", "voice"]
+Holds = Callable[[Mapping[str, Any]], bool]
 PAGE_SIZE = 100
 MAX_PAGES = 10_000
 
@@ -88,6 +110,10 @@ class _Call:
     attempts: int = 0
     reminted: bool = False
     failures: list[AttemptFailure] = field(default_factory=list)
+    waited_until: float = -math.inf
+    """The end of the account pause this call's last 429 started (its retry waits it out itself)."""
+    in_doubt: bool = False
+    resent: bool = False
 
     @property
     def maybe_applied(self) -> bool:
@@ -107,9 +133,17 @@ class KoreClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        budget: RunBudget | None = None,
+        notices: Notices | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
+        """``budget``: the run's deadline (default: none); ``notices``: where progress lines go
+        (default: the log); ``limiter``: the account's pace (default: one on the real clock, built
+        from ``settings``; tests pass one on an injected clock)."""
         self.settings = settings
         self.counter = RequestCounter()
+        self.budget = budget or RunBudget(None, clock=clock)
+        self.notices = notices or Notices()
         self._redactor = redactor
         self._sleep = sleep
         self._clock = clock
@@ -120,9 +154,22 @@ class KoreClient:
             budget=settings.retry_budget_seconds,
             retry_after_cap=settings.retry_after_cap,
         )
-        self._limiter = RateLimiter(settings.rate_limit, settings.rate_window)
+        self.limiter = limiter or RateLimiter(
+            settings.rate_limit,
+            settings.rate_window,
+            notices=self.notices,
+            budget=self.budget,
+            retry_after_cap=settings.retry_after_cap,
+        )
         self._session = Session(
-            settings, self._limiter, self.counter, redactor, transport=transport, clock=clock
+            settings,
+            self.limiter,
+            self.counter,
+            redactor,
+            transport=transport,
+            clock=clock,
+            wall_clock=wall_clock,
+            budget=self.budget,
         )
         self._closed = False
 
@@ -135,7 +182,7 @@ class KoreClient:
         try:
             self._session.close()
         finally:
-            self._limiter.close()
+            self.limiter.close()
 
     def __enter__(self) -> KoreClient:
         return self
@@ -152,11 +199,17 @@ class KoreClient:
     # ------------------------------------------------------------------ endpoints
 
     def list_campaigns(self, campaign_type: str) -> list[dict[str, Any]]:
-        """Every campaign of one type (raw list items), all pages of ``getAllCampaignDetails``."""
+        """Every campaign of one type (raw list items), all pages of ``getAllCampaignDetails``.
+
+        A campaign listed twice (pages shifting while they are read) is kept once. Paging stops
+        with a ``ProtocolError`` when ``hasMore`` stays true but a page brings nothing new, or when
+        more campaigns were listed than ``totalResults`` says exist.
+        """
         _check_type(campaign_type)
         items: list[dict[str, Any]] = []
+        seen: set[str] = set()
         skip = 0
-        for _ in range(MAX_PAGES):
+        for page in range(1, MAX_PAGES + 1):
             call = self._new_call(
                 "POST",
                 "/campaign/getAllCampaignDetails",
@@ -167,14 +220,38 @@ class KoreClient:
             results = data.get("results")
             if not isinstance(results, list):
                 raise self._shape_error(call, "data.results is not a list")
-            items.extend(item for item in results if isinstance(item, dict))
+            fresh = 0
+            for item in results:
+                if not isinstance(item, dict):
+                    continue
+                cid = campaign_id_of(item)
+                if cid is not None:
+                    if cid in seen:
+                        continue
+                    seen.add(cid)
+                    fresh += 1
+                items.append(item)
+            total = data.get("totalResults")
+            if not isinstance(total, int) or isinstance(total, bool):
+                total = None
+            if total is not None and len(seen) > total:
+                raise self._shape_error(
+                    call,
+                    f"{len(seen)} different {campaign_type} campaigns listed in {page} pages, more than the "
+                    f"list's totalResults ({total}); stopped listing",
+                )
             if not data.get("hasMore"):
                 return items
             if not results:
                 raise self._shape_error(call, "hasMore is true but the page is empty")
+            if not fresh:
+                raise self._shape_error(
+                    call,
+                    f"page {page} of the {campaign_type} campaigns (skip {skip}) lists no campaign the "
+                    "earlier pages did not, yet hasMore is true: the server repeats pages; stopped listing",
+                )
             skip += len(results)
-            total = data.get("totalResults")
-            if isinstance(total, int) and not isinstance(total, bool) and skip >= total:
+            if total is not None and skip >= total:
                 return items
         raise ProtocolError(f"more than {MAX_PAGES} pages of {campaign_type} campaigns; stopped listing")
 
@@ -236,11 +313,22 @@ class KoreClient:
                     ) from None
                 raise
 
-        result: dict[str, Any] = run(self._retrying(call), once, self._what(call))
-        return result
+        return self._run(call, once)
 
-    def update_campaign(self, campaign_id: str, campaign_type: str, body: dict[str, Any]) -> dict[str, Any]:
-        """PUT the complete campaign (the API replaces it); returns the updated document."""
+    def update_campaign(
+        self,
+        campaign_id: str,
+        campaign_type: str,
+        body: dict[str, Any],
+        *,
+        holds: Holds | None = None,
+    ) -> dict[str, Any]:
+        """PUT the complete campaign (the API replaces it); returns the updated document.
+
+        ``holds(document)`` says whether a campaign read back holds what this PUT meant to write;
+        it resolves an attempt that may have been applied (see the module docstring). Without it
+        such an attempt is final: the error says the update may have been applied.
+        """
         _check_type(campaign_type)
         call = self._new_call(
             "PUT",
@@ -249,7 +337,77 @@ class KoreClient:
             body=body,
             write=True,
         )
-        return self._data(call, self._call(call))
+
+        def once() -> dict[str, Any]:
+            if call.in_doubt:
+                assert holds is not None
+                doc = self._read_back(call, campaign_id)
+                why = _uncertain(call)
+                if holds(doc):
+                    self.notices.say(
+                        f"PUT {campaign_id}: its outcome was uncertain ({why}); the campaign read back holds "
+                        "the update, so it is not sent again"
+                    )
+                    return doc
+                if call.resent:
+                    raise AttemptFailure(
+                        ApiError(
+                            "the update did not take: after two PUTs whose outcome was uncertain, the "
+                            "campaign read back still does not hold the desired values",
+                            method=call.method,
+                            path=self._shown(call),
+                        ),
+                        retryable=False,
+                        maybe_applied=True,
+                    )
+                self.notices.say(
+                    f"PUT {campaign_id}: its outcome was uncertain ({why}) and the campaign read back does "
+                    "not hold the update; sending it once more"
+                )
+                call.in_doubt = False
+                call.resent = True
+            try:
+                return self._data(call, self._attempt(call))
+            except AttemptFailure as failure:
+                if not failure.maybe_applied:
+                    raise
+                if holds is None:
+                    raise AttemptFailure(
+                        type(failure.error)(
+                            f"{failure.error.detail}; the update may have been applied, so it is not sent "
+                            "again blind: run `campaign-sync plan` to see whether it took",
+                            method=call.method,
+                            path=failure.error.path,
+                            status=failure.error.status,
+                            kore_message=failure.error.kore_message,
+                        ),
+                        retryable=False,
+                        maybe_applied=True,
+                    ) from None
+                call.in_doubt = True
+                raise AttemptFailure(failure.error, retryable=True, maybe_applied=True) from None
+
+        return self._run(call, once)
+
+    def _read_back(self, call: _Call, campaign_id: str) -> dict[str, Any]:
+        """The campaign as it is now, to decide an in-doubt write; failing that, the write stays in doubt."""
+        try:
+            return self.get_campaign(campaign_id)
+        except BudgetExceeded:
+            raise
+        except ApiError as exc:
+            raise AttemptFailure(
+                type(exc)(
+                    f"the {call.method} may have been applied, and reading the campaign back to check failed "
+                    f"({exc.detail}); run `campaign-sync plan` to see whether it took",
+                    method=exc.method,
+                    path=exc.path,
+                    status=exc.status,
+                    kore_message=exc.kore_message,
+                ),
+                retryable=False,
+                maybe_applied=True,
+            ) from None
 
     def delete_campaign(self, campaign_id: str, campaign_type: str) -> dict[str, Any]:
         """DELETE a campaign; returns the deleted document (``{}`` if an earlier attempt deleted it)."""
@@ -278,7 +436,13 @@ class KoreClient:
         return _Call(method, path, {"accountId": self.settings.account_id, **params}, body, write)
 
     def _retrying(self, call: _Call) -> Retrying:
-        return self._policy.retrying(self._what(call), sleep=self._sleep, clock=self._clock)
+        return self._policy.retrying(
+            self._what(call),
+            sleep=self._sleep,
+            clock=self._clock,
+            notices=self.notices,
+            run_budget=self.budget,
+        )
 
     def _what(self, call: _Call) -> str:
         return f"{call.method} {self._shown(call)}"
@@ -287,8 +451,31 @@ class KoreClient:
         return httpx.URL(self.settings.api_root + call.path).path
 
     def _call(self, call: _Call) -> dict[str, Any]:
-        result: dict[str, Any] = run(self._retrying(call), lambda: self._attempt(call), self._what(call))
-        return result
+        return self._run(call, lambda: self._attempt(call))
+
+    def _run(self, call: _Call, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """``fn`` under the call's retry controller; a ``BudgetExceeded`` learns if a write is in doubt."""
+        try:
+            result: dict[str, Any] = run(self._retrying(call), fn, self._what(call))
+        except BudgetExceeded as exc:
+            error = exc
+        else:
+            return result
+        in_doubt = error.write_in_doubt or (call.write and call.maybe_applied)
+        if in_doubt == error.write_in_doubt and error.method:
+            raise error
+        detail = error.detail
+        if in_doubt and not error.write_in_doubt:
+            detail += f"; the {call.method} before it may have been applied"
+        raise BudgetExceeded(
+            detail,
+            method=error.method or call.method,
+            path=error.path or self._shown(call),
+            status=error.status,
+            kore_message=error.kore_message,
+            retry_after=error.retry_after,
+            write_in_doubt=in_doubt,
+        )
 
     def _attempt(self, call: _Call) -> dict[str, Any]:
         """One try (two with a 401 re-mint); raises ``AttemptFailure``, recording it on ``call``."""
@@ -318,7 +505,10 @@ class KoreClient:
                 token=token,
                 write=call.write,
                 attempt=call.attempts,
+                waited_until=call.waited_until,
             )
+            if reply.paused_until is not None:
+                call.waited_until = reply.paused_until
             return interpret(
                 reply,
                 method=call.method,
@@ -364,6 +554,8 @@ class KoreClient:
             return None
         try:
             items = self.list_campaigns(campaign_type)
+        except BudgetExceeded:
+            raise
         except ApiError as exc:
             raise AttemptFailure(
                 type(exc)(
@@ -393,6 +585,14 @@ class KoreClient:
                 "created campaign %s found, but reading it failed (%s); using the list item", campaign_id, exc
             )
             return matches[0]
+
+
+def _uncertain(call: _Call) -> str:
+    """Why the call's last attempt left its outcome uncertain, for a progress line."""
+    if not call.failures:
+        return "no response"
+    error = call.failures[-1].error
+    return f"HTTP {error.status}" if error.status is not None else error.detail
 
 
 def _unauthorized(failure: AttemptFailure | dict[str, Any]) -> bool:
