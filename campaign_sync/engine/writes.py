@@ -25,7 +25,6 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -33,6 +32,7 @@ from campaign_sync.core.compare import LiveCampaign, compare_campaign
 from campaign_sync.core.diff import compare
 from campaign_sync.core.normalize import FLOW_FIELD, FlowBook, content_hash, live_view, project
 from campaign_sync.core.plan import Action, Change, Plan, Policy, safety_problem
+from campaign_sync.engine.results import ApplyResult, Outcome, results_table
 from campaign_sync.errors import (
     ApiError,
     ApplyFailed,
@@ -48,54 +48,11 @@ if TYPE_CHECKING:
     from campaign_sync.kore import KoreClient
     from campaign_sync.state import State, StateStore
 
+__all__ = ["ApplyResult", "Outcome", "results_table"]  # kept importable from here; defined in results.py
+
 log = logging.getLogger("campaign_sync.engine.writes")
 Progress = Callable[[str], None]
 CampaignType = Literal["sms", "voice"]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    key: str
-    action: Action
-    campaign_id: str | None
-    status: str  # applied | failed | skipped
-    detail: str = ""
-
-
-@dataclass
-class ApplyResult:
-    outcomes: list[Outcome] = field(default_factory=list)
-    state: State | None = None
-    interrupted: bool = False
-    stopped: str | None = None
-    """Why the run stopped before the end of the plan (the time budget ran out), else None."""
-
-    @property
-    def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
-
-    def counts(self) -> dict[str, int]:
-        out = {"applied": 0, "failed": 0, "skipped": 0}
-        for outcome in self.outcomes:
-            out[outcome.status] += 1
-        return out
-
-    def stop_summary(self) -> str:
-        """What was done and what was not, for a run that stopped early (``stopped``)."""
-        applied = [o.key for o in self.outcomes if o.status == "applied"]
-        rest = [o.key for o in self.outcomes if o.status != "applied"]
-        return (
-            f"{self.stopped}. Applied and recorded in state: {_keys(applied)}; not applied: {_keys(rest)}. "
-            "Run apply again (with a longer --timeout if needed): the next plan shows exactly what is left."
-        )
-
-
-def _keys(keys: list[str], shown: int = 10) -> str:
-    if not keys:
-        return "none"
-    text = ", ".join(keys[:shown])
-    more = len(keys) - shown
-    return f"{len(keys)} ({text}{f' and {more} more' if more > 0 else ''})"
 
 
 class StopFlag:
@@ -449,21 +406,6 @@ def _save_after_write(
             f"No further changes were made. Fix the state location, then run {recover} and "
             "`campaign-sync plan`."
         ) from None
-
-
-def results_table(result: ApplyResult) -> str:
-    rows = [(f"{o.action.glyph} {o.key}", o.status, o.campaign_id or "", o.detail) for o in result.outcomes]
-    if not rows:
-        return ""
-    width = max(len(r[0]) for r in rows)
-    lines = ["Apply results:"]
-    for name, status, cid, detail in rows:
-        lines.append(f"  {name.ljust(width)}  {status:<7}  {cid:<40}  {detail}".rstrip())
-    counts = result.counts()
-    lines.append(
-        f"Apply: {counts['applied']} applied, {counts['failed']} failed, {counts['skipped']} skipped."
-    )
-    return "\n".join(lines) + "\n"
 
 
 def with_docs(live: tuple[LiveCampaign, ...]) -> dict[str, Mapping[str, Any]]:
