@@ -139,7 +139,7 @@ def apply(
 
     from campaign_sync import engine
     from campaign_sync.engine.writes import results_table
-    from campaign_sync.errors import ApplyFailed, Interrupted
+    from campaign_sync.errors import ApplyFailed, BudgetExceeded, Interrupted
     from campaign_sync.report import render_plan
 
     opts = current()
@@ -177,6 +177,10 @@ def apply(
             approve=approve,
             show=show,
         )
+    except BudgetExceeded as exc:  # before the first write: the execute loop handles it after that
+        raise BudgetExceeded(
+            f"{exc.detail}; nothing was applied", method=exc.method, path=exc.path, status=exc.status
+        ) from None
     finally:
         report_requests(opts, session)
         session.close()

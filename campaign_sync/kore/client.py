@@ -243,12 +243,15 @@ class KoreClient(Caller):
                     )
                     return doc
                 if call.resent:
+                    last = call.failures[-1].error if call.failures else ApiError("no response")
                     raise AttemptFailure(
-                        ApiError(
-                            "the update did not take: after two PUTs whose outcome was uncertain, the "
-                            "campaign read back still does not hold the desired values",
+                        type(last)(
+                            f"{last.detail}; the update did not take: sent twice, and the campaign read "
+                            "back after each attempt does not hold the desired values",
                             method=call.method,
                             path=self._shown(call),
+                            status=last.status,
+                            kore_message=last.kore_message,
                         ),
                         retryable=False,
                         maybe_applied=True,

@@ -206,3 +206,18 @@ def test_connection_refused_retries_are_shown_and_the_budget_ends_them(
     # Whichever ends first: the 2 s run budget, or six quick jittered attempts.
     assert "run budget exhausted" in result.err or "gave up after 6 attempts" in result.err
     assert "Traceback" not in result.err
+
+
+def test_a_budget_that_runs_out_before_any_write_says_nothing_was_applied(
+    ws: Workspace, emulator: Emulator
+) -> None:
+    setup(ws, emulator)
+    _three_changes(ws)
+    emulator.fault(method="POST", path="getAllCampaignDetails", statuses=[429], retryAfter="600", times=-1)
+
+    result = ws.run("--timeout", "300", "apply", "--auto-approve")
+
+    assert result.code == 1, result.both
+    assert "run budget exhausted" in result.err
+    assert "nothing was applied" in result.err
+    assert emulator.writes() == []
