@@ -13,8 +13,9 @@ For each server limit (default: 60 and 30 requests/minute, the client configured
    the limit under test, and runs the **real CLI** ``campaign-sync apply --auto-approve --force``
    as a subprocess, the client's ``rateLimit`` set to the configured value;
 4. reads the emulator's journal: requests, how many were answered 429, the most accepted in any
-   60 s window (the server's own count), the pace achieved, and the pace after the first 429
-   (where the adaptive limiter settles), against the floor ``requests / limit``.
+   60 s window (the server's own count), the sliding-window pace achieved (``pace``, below) and
+   the same pace from the first 429 on (where the adaptive limiter settles), and the wall time
+   against the floor ``requests / limit``.
 
 Beside it, the requests a Terraform-style tool makes for the same apply: it refreshes by reading
 every managed campaign (N GETs) before writing, so N + N writes + list calls; its floor at the same
@@ -198,15 +199,34 @@ class ApplyFigures:
     span_seconds: float
     accepted_per_minute: float
     """Requests the server accepted per minute, first to last request."""
-    steady_per_minute: float | None
-    """Accepted per minute after the first 60 s (past the burst a sliding window allows at the start)."""
+    pace_per_minute: float | None
+    """The sliding-window pace: ``limit`` requests per the mean time between request i and i - limit.
+
+    A sliding window lets ``limit`` requests go at once and then paces them; a plain requests/time
+    ratio over a short run overstates (the first burst) or understates (the last partial window)
+    it. The time between every request and the one ``limit`` before it is what the limit bounds
+    (at least the window), so ``limit * 60 / mean gap`` is the pace in requests per minute.
+    """
     settled_per_minute: float | None
-    """Accepted per minute from the first 429 on (where the adaptive pace settled); None without a 429."""
+    """The same pace, counted only from the first 429 on (where the adaptive pace settled)."""
     busiest_window: int
     """The most requests the server accepted in any 60 s window (at most its limit)."""
     floor_seconds: float
     """``requests / limit``: the least wall time the limit allows for this many requests."""
     progress_lines: int
+
+
+def pace(times: list[float], limit: int, *, since: float | None = None) -> float | None:
+    if limit <= 0:
+        return None
+    gaps = [
+        times[i] - times[i - limit]
+        for i in range(limit, len(times))
+        if since is None or times[i - limit] >= since
+    ]
+    if not gaps or sum(gaps) <= 0:
+        return None
+    return limit * WINDOW / (sum(gaps) / len(gaps))
 
 
 def busiest(times: list[float], window: float = WINDOW) -> int:
@@ -237,16 +257,10 @@ def measure(
     writes_ok = sum(1 for e in entries if e["method"] == "PUT" and e["status"] == 200)
     span = (accepted[-1] - accepted[0]) if len(accepted) > 1 else 0.0
     per_minute = (len(accepted) - 1) / span * 60 if span > 0 else 0.0
-    steady = None
-    if accepted and accepted[-1] - accepted[0] > 2 * WINDOW:
-        later = [t for t in accepted if t >= accepted[0] + WINDOW]
-        steady = len(later) / (accepted[-1] - (accepted[0] + WINDOW)) * 60
-    settled = None
-    if refused:
-        after = [t for t in accepted if t >= refused[0]]
-        if len(after) > 1 and after[-1] > after[0]:
-            settled = (len(after) - 1) / (after[-1] - after[0]) * 60
     rate = limit or configured
+    first_429 = refused[0] if refused else None
+    steady = pace(accepted, rate)
+    settled = pace(accepted, rate, since=first_429) if first_429 is not None else None
     return ApplyFigures(
         server_limit=limit,
         configured=configured,
@@ -260,7 +274,7 @@ def measure(
         wall_seconds=wall,
         span_seconds=span,
         accepted_per_minute=per_minute,
-        steady_per_minute=steady,
+        pace_per_minute=steady,
         settled_per_minute=settled,
         busiest_window=busiest(accepted),
         floor_seconds=len(entries) / rate * 60 if rate else 0.0,
@@ -327,16 +341,16 @@ def duration(seconds: float) -> str:
 def report(results: list[ApplyFigures]) -> str:
     lines = [
         "| server limit | client rateLimit | refresh | requests | 429s | PUTs ok | accepted/min "
-        "| after 1st min | after 1st 429 "
+        "| pace/min | pace after 1st 429 "
         "| busiest 60 s | wall | floor (requests / limit) | % of limit | progress lines |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         limit = r.server_limit or r.configured
-        pace = r.settled_per_minute or r.steady_per_minute
+        pace = r.settled_per_minute or r.pace_per_minute
         pct = f"{100 * pace / limit:.0f} %" if limit and pace else "-"
         settled = f"{r.settled_per_minute:.1f}" if r.settled_per_minute is not None else "-"
-        steady = f"{r.steady_per_minute:.1f}" if r.steady_per_minute is not None else "-"
+        steady = f"{r.pace_per_minute:.1f}" if r.pace_per_minute is not None else "-"
         cells = [
             f"{r.server_limit or 'off'}/min",
             f"{r.configured}/min",
