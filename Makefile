@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck unit tools bench clean lock
+.PHONY: test demo lint typecheck unit tools bench bench-apply clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/plan_refresh.py
+
+# Apply throughput at the rate limit (about 15 minutes; BENCH_APPLY_ARGS=--quick for a shorter run).
+bench-apply: $(STAMP)
+	$(BIN)/python bench/apply_throughput.py $(BENCH_APPLY_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -23,8 +23,10 @@ Only ``cli.py`` turns these into exit codes; library code raises, never exits.
         ├── ConflictError             409
         ├── RateLimitedError          429 after the retry budget
         ├── ServerError               5xx after the retry budget
-        ├── ProtocolError             a body that is not the JSON the API documents, or a redirect
-        └── TransportError            connect / read / deadline / dropped connection
+        ├── ProtocolError             a body that is not the JSON the API documents, a redirect, paging
+        │                             that never ends, a list that misses a campaign GET still finds
+        ├── TransportError            connect / read / deadline / dropped connection
+        └── BudgetExceeded            the run's time budget (--timeout) would run out: the run stops
     Interrupted                       Ctrl-C or SIGTERM: exit 130 (not a CampaignSyncError)
 """
 
@@ -195,6 +197,40 @@ class ProtocolError(ApiError):
 
 class TransportError(ApiError):
     category = "cannot reach the API"
+
+
+class BudgetExceeded(ApiError):
+    """The whole run's time budget (``--timeout``) ran out, or the next wait would pass it.
+
+    Unlike the other API errors it ends the run, not just one call: apply stops before the
+    next campaign. ``write_in_doubt`` is true when the call was a write that may have been
+    applied before the budget ran out (the next plan shows whether it took).
+    """
+
+    kind = "run budget exhausted"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        status: int | None = None,
+        kore_message: str = "",
+        retry_after: float | None = None,
+        attempts: int | None = None,
+        write_in_doubt: bool = False,
+    ) -> None:
+        self.write_in_doubt = write_in_doubt
+        super().__init__(
+            message,
+            method=method,
+            path=path,
+            status=status,
+            kore_message=kore_message,
+            retry_after=retry_after,
+            attempts=attempts,
+        )
 
 
 class Interrupted(Exception):

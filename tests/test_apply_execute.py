@@ -12,7 +12,8 @@ import pytest
 from campaign_sync.core.normalize import FlowBook
 from campaign_sync.core.plan import Policy, build_plan
 from campaign_sync.engine.writes import StopFlag, execute, results_table
-from campaign_sync.errors import ServerError, StalePlanError
+from campaign_sync.errors import BudgetExceeded, ServerError, StalePlanError
+from campaign_sync.kore.notices import Notices
 from campaign_sync.state import CampaignRecord, State, StateStore
 from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE
 from tests.test_normalize import FLOWS, SMS_ADVANCED_LIVE, SMS_SIMPLE_LIVE, campaign
@@ -29,8 +30,11 @@ class StandIn:
         self.ignore = ignore
         self.fail = fail
         self.calls: list[tuple[str, str]] = []
+        self.notices = Notices()
 
-    def update_campaign(self, campaign_id: str, campaign_type: str, body: dict[str, Any]) -> dict[str, Any]:
+    def update_campaign(
+        self, campaign_id: str, campaign_type: str, body: dict[str, Any], *, holds: Any = None
+    ) -> dict[str, Any]:
         self.calls.append(("PUT", campaign_id))
         if campaign_id in self.fail:
             raise ServerError("persistent failure", method="PUT", path=f"/campaign/{campaign_id}", status=500)
@@ -148,3 +152,84 @@ def test_a_blocked_create_does_not_make_a_saved_plan_stale(tmp_path: Path) -> No
     unblocked = Change(change.key, Action.CREATE, "sms", change.name)
     with pytest.raises(StalePlanError, match="stale plan"):  # another plan than the one saved
         check_saved(saved(type(result)("prod", (unblocked,), result.summary)), result, [live(clash)])
+
+
+class OutOfTime(StandIn):
+    """The run's budget runs out at ``campaign_id``'s PUT; ``doubt`` says whether it may have been applied."""
+
+    def __init__(self, docs: dict[str, dict[str, Any]], at: str, doubt: bool) -> None:
+        super().__init__(docs)
+        self.at = at
+        self.doubt = doubt
+
+    def update_campaign(
+        self, campaign_id: str, campaign_type: str, body: dict[str, Any], *, holds: Any = None
+    ) -> dict[str, Any]:
+        if campaign_id == self.at:
+            self.calls.append(("PUT", campaign_id))
+            raise BudgetExceeded("the API asked to wait 999999s", method="PUT", write_in_doubt=self.doubt)
+        return super().update_campaign(campaign_id, campaign_type, body, holds=holds)
+
+
+@pytest.mark.parametrize(("doubt", "said"), [(False, "not applied"), (True, "may have been applied")])
+def test_the_budget_running_out_stops_the_run_and_says_what_was_done(
+    tmp_path: Path, doubt: bool, said: str
+) -> None:
+    client = OutOfTime({SMS_ADVANCED_LIVE["_id"]: SMS_ADVANCED_LIVE, "cd-2": SMS_SIMPLE_LIVE}, "cd-2", doubt)
+    _plan, result, store, _messages = run(tmp_path, client, adv="A", simple="B")
+    assert [(o.key, o.status) for o in result.outcomes] == [
+        ("bill-reminder", "failed"),
+        ("interactive-support", "skipped"),
+    ]
+    assert result.outcomes[0].detail.startswith(said)
+    assert client.calls == [("PUT", "cd-2")], "nothing after the budget ran out"
+    assert result.stopped is not None
+    summary = result.stop_summary()
+    assert (
+        "Applied and recorded in state: none; not applied: 2 (bill-reminder, interactive-support)" in summary
+    )
+    assert not store.exists(), "nothing was written, so nothing was saved"
+
+
+class StopsDuringWrite(StandIn):
+    def __init__(self, docs: dict[str, dict[str, Any]], stop: StopFlag) -> None:
+        super().__init__(docs)
+        self.stop = stop
+
+    def update_campaign(
+        self, campaign_id: str, campaign_type: str, body: dict[str, Any], *, holds: Any = None
+    ) -> dict[str, Any]:
+        self.stop.request()  # the signal arrives while this (the only) write is in flight
+        return super().update_campaign(campaign_id, campaign_type, body, holds=holds)
+
+
+def test_a_stop_during_the_last_write_still_ends_interrupted(tmp_path: Path) -> None:
+    stop = StopFlag()
+    client = StopsDuringWrite({SMS_ADVANCED_LIVE["_id"]: SMS_ADVANCED_LIVE, "cd-2": SMS_SIMPLE_LIVE}, stop)
+    adv = campaign(SMS_ADVANCED.replace("Chat-enabled SMS support", "Only change"))
+    plan = build_plan(
+        "prod", {"interactive-support": Item(adv)}, [live(SMS_ADVANCED_LIVE)], {}, FLOWS, Policy()
+    )
+    store = StateStore(tmp_path / "s.json")
+    result = execute(plan, client, store, State.new(), FLOWS, stop=stop, progress=lambda _m: None)  # type: ignore[arg-type]
+    assert [o.status for o in result.outcomes] == ["applied"]
+    assert result.interrupted, "exit 130, not 0"
+    assert store.load().campaigns["interactive-support"].applied["description"] == "Only change"
+
+
+def test_holds_update_compares_through_the_desired_view_not_bytes() -> None:
+    from campaign_sync.engine.writes import holds_update
+
+    adv = campaign(SMS_ADVANCED.replace("priority: 5", "priority: 4"))
+    plan = build_plan(
+        "prod", {"interactive-support": Item(adv)}, [live(SMS_ADVANCED_LIVE)], {}, FLOWS, Policy()
+    )
+    (change,) = plan.changes
+    holds = holds_update(change, FLOWS)
+    taken = copy.deepcopy(SMS_ADVANCED_LIVE)
+    taken["priority"] = 4  # a number where a string was sent: equal once normalised
+    days = taken["dialingStrategy"]["callingHours"]["days"]
+    taken["dialingStrategy"]["callingHours"]["days"] = list(reversed(days))
+    taken["updatedAt"] = "2031-01-01T00:00:00.000Z"
+    assert holds(taken)
+    assert not holds(SMS_ADVANCED_LIVE), "live still has the old priority"

@@ -174,7 +174,7 @@ def apply(
 
     from campaign_sync import engine
     from campaign_sync.engine.writes import results_table
-    from campaign_sync.errors import ApplyFailed, Interrupted
+    from campaign_sync.errors import ApplyFailed, BudgetExceeded, Interrupted
     from campaign_sync.report import render_plan
 
     opts = current()
@@ -220,6 +220,10 @@ def apply(
             approve=approve,
             show=show,
         )
+    except BudgetExceeded as exc:  # before the first write: the execute loop handles it after that
+        raise BudgetExceeded(
+            f"{exc.detail}; nothing was applied", method=exc.method, path=exc.path, status=exc.status
+        ) from None
     finally:
         report_requests(opts, workspace)
         workspace.close()
@@ -233,6 +237,8 @@ def apply(
     console.out("")
     console.out(results_table(result), nl=False)
     counts = result.counts()
+    if result.stopped:
+        raise ApplyFailed(result.stop_summary())
     if result.interrupted:
         raise Interrupted(
             f"{counts['applied']} change(s) applied and recorded, {counts['skipped']} skipped; "

@@ -30,6 +30,7 @@ class Options:
     no_color: bool = False
     verbose: int = 0
     quiet: bool = False
+    timeout: float | None = None
     vars: dict[str, str] = field(default_factory=dict)
     _console: Console | None = None
     _redactor: Redactor | None = None
@@ -55,6 +56,15 @@ class Options:
             )
             self._console.setup_logging()
         return self._console
+
+    @property
+    def run_timeout(self) -> float | None:
+        """The run's time budget in seconds: ``--timeout``, else the default; None for ``--timeout 0``."""
+        if self.timeout is None:
+            from campaign_sync.kore.budget import DEFAULT_TIMEOUT
+
+            return DEFAULT_TIMEOUT
+        return self.timeout or None
 
     def load_config(self) -> Config:
         from campaign_sync.manifests.config import load_config
@@ -84,7 +94,7 @@ def _set(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
 
 
 def global_options(func: F) -> F:
-    """--config, -e/--env, --var, --no-color, -v, -q: defined once, stacked on every command."""
+    """--config, -e/--env, --var, --no-color, -v, -q, --timeout: defined once, stacked on every command."""
     decorators = [
         click.option(
             "--config",
@@ -138,6 +148,16 @@ def global_options(func: F) -> F:
             callback=_set("quiet"),
             help="Only the report and errors; no progress.",
         ),
+        click.option(
+            "--timeout",
+            "timeout",
+            type=click.FloatRange(min=0),
+            metavar="SECONDS",
+            expose_value=False,
+            callback=_set("timeout"),
+            help="Time budget for the whole run's API work (default 7200; 0 = none). "
+            "When it would run out the run stops and says what was done.",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -163,6 +183,7 @@ def workspace(opts: Options) -> engine.Workspace:
         environ=environ(),
         redactor=opts.redactor,
         progress=console.progress,
+        timeout=opts.run_timeout,
     )
 
 

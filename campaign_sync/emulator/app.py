@@ -135,6 +135,8 @@ class EmulatorApp:
         status = fault.status_for(use) if fault is not None else None
         if fault is not None and status is not None and status >= 300:
             response = _fault_response(fault, status)
+        elif fault is not None and fault.rawBody is not None:
+            response = _fault_response(fault, status or 200)
         elif fault is not None and fault.malformed:
             response = Response(200, MALFORMED_BODY, [("Content-Type", "text/html; charset=utf-8")])
         elif fault is not None and fault.nestedBody:
@@ -143,6 +145,8 @@ class EmulatorApp:
             response = self._endless_page(request)
         else:
             response = self._process(request)
+            if fault is not None and fault.listOmit:
+                response = _omit_from_list(response, set(fault.listOmit))
         dropped = fault is not None and fault.dropAfterApply
         self._record(request, arrived, response.status, fault, dropped=dropped)
         if fault is not None and fault.dropAfterApply:
@@ -298,6 +302,8 @@ def _fault_response(fault: Fault, status: int) -> Response:
     headers = [(name, value) for name, value in fault.headers.items()]
     if fault.retryAfter is not None:
         headers.append(("Retry-After", fault.retryAfter))
+    if fault.rawBody is not None:
+        return Response(status, fault.rawBody.encode("utf-8"), [("Content-Type", JSON_TYPE), *headers])
     if isinstance(fault.body, str):
         return Response(
             status, fault.body.encode("utf-8"), [("Content-Type", "text/plain; charset=utf-8"), *headers]
@@ -313,6 +319,20 @@ def _fault_response(fault: Fault, status: int) -> Response:
 def nested_json(depth: int) -> bytes:
     """A valid JSON success envelope whose ``data`` is ``depth`` nested arrays (built flat, no recursion)."""
     return b'{"status":"success","message":"deep","data":' + b"[" * depth + b"]" * depth + b"}"
+
+
+def _omit_from_list(response: Response, omit: set[str]) -> Response:
+    """A list response without the campaigns in ``omit`` (a list that misses campaigns GET still finds)."""
+    payload = response.payload
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if response.status != 200 or not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        return response
+    kept = [r for r in data["results"] if not (isinstance(r, dict) and (r.get("_id") or r.get("id")) in omit)]
+    removed = len(data["results"]) - len(kept)
+    total = data.get("totalResults")
+    data = {**data, "results": kept, **({"totalResults": total - removed} if isinstance(total, int) else {})}
+    headers = [h for h in response.headers if h[0].lower() != "content-type"]
+    return Response.json(200, {**payload, "data": data}, headers=headers)
 
 
 def _headers(response: Response) -> list[tuple[str, str]]:

@@ -41,6 +41,8 @@ class Fault:
     holdAfterApply: float = 0.0
     endlessPaging: bool = False
     nestedBody: int = 0
+    rawBody: str | None = None
+    listOmit: list[str] = field(default_factory=list)
     used: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -74,6 +76,8 @@ class Fault:
             "holdAfterApply": self.holdAfterApply,
             "endlessPaging": self.endlessPaging,
             "nestedBody": self.nestedBody,
+            "rawBody": self.rawBody,
+            "listOmit": list(self.listOmit),
             "used": self.used,
         }
 
@@ -113,6 +117,8 @@ FAULT_KEYS = (
     "holdAfterApply",
     "endlessPaging",
     "nestedBody",
+    "rawBody",
+    "listOmit",
 )
 
 
@@ -177,6 +183,14 @@ def parse_fault(spec: Any, fault_id: str) -> Fault:
     if isinstance(nested, bool) or not isinstance(nested, int) or not 0 <= nested <= MAX_NESTING:
         problems.append(f"nestedBody must be a nesting depth, an integer 0..{MAX_NESTING}")
         nested = 0
+    raw_body = spec.get("rawBody")
+    if raw_body is not None and not isinstance(raw_body, str):
+        problems.append("rawBody must be a string (sent as the body, with Content-Type application/json)")
+        raw_body = None
+    omit = spec.get("listOmit") or []
+    if not isinstance(omit, list) or not all(isinstance(i, str) and i for i in omit):
+        problems.append("listOmit must be an array of campaign ids")
+        omit = []
     fault = Fault(
         id=fault_id,
         method=method.upper() if method != "*" else "*",
@@ -194,6 +208,8 @@ def parse_fault(spec: Any, fault_id: str) -> Fault:
         holdAfterApply=_number(spec, "holdAfterApply", 0.0, problems),
         endlessPaging=_flag(spec, "endlessPaging", problems),
         nestedBody=nested,
+        rawBody=raw_body,
+        listOmit=list(omit),
     )
     if problems:
         raise ApiError(400, *problems)

@@ -220,8 +220,9 @@ def apply(
                 progress=workspace.progress,
                 forbidden=forbidden,
             )
-            if result.state is not None and not stop.requested:
+            if result.state is not None and not stop.requested and not result.stopped:
                 result.state = applying.fill_cache(client, store, result.state, forbidden)
+            result.interrupted = result.interrupted or stop.requested  # a signal at any point: exit 130
         return ApplyOutcome(plan_value, result)
 
 

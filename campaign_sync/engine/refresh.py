@@ -2,6 +2,11 @@
 
 A managed campaign whose list ``updatedAt`` equals the document cached in state is not read
 again; ``full`` reads every managed campaign. Candidates for adoption by name are read too.
+
+A campaign the state manages but the list does not show is read by its id before anything is
+concluded from its absence: a 404 means it was deleted outside campaign-sync (the plan creates
+it again, saying so); a campaign that is there means the list was wrong, which is a
+``ProtocolError``, never a create that would duplicate it.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.core.compare import LiveCampaign
-from campaign_sync.errors import ApiError, NotFoundError
+from campaign_sync.errors import ApiError, NotFoundError, ProtocolError
 from campaign_sync.manifests.loader import DesiredState
 
 if TYPE_CHECKING:
@@ -36,15 +41,19 @@ def read_documents(
     Any other API error is raised. With ``progress``, long reads report how far they got.
     """
     docs: dict[str, Mapping[str, Any]] = {}
-    for start in range(0, len(ids), GET_BATCH):
-        for cid, result in client.get_campaigns(ids[start : start + GET_BATCH]).items():
-            if isinstance(result, NotFoundError):
-                continue
-            if isinstance(result, ApiError):
-                raise result
-            docs[cid] = result
-        if progress is not None and len(ids) > GET_BATCH:
-            progress(f"  read {min(start + GET_BATCH, len(ids))}/{len(ids)}")
+    try:
+        for start in range(0, len(ids), GET_BATCH):
+            client.notices.status = f"{start} of {len(ids)} campaigns read"
+            for cid, result in client.get_campaigns(ids[start : start + GET_BATCH]).items():
+                if isinstance(result, NotFoundError):
+                    continue
+                if isinstance(result, ApiError):
+                    raise result
+                docs[cid] = result
+            if progress is not None and len(ids) > GET_BATCH:
+                progress(f"  read {min(start + GET_BATCH, len(ids))}/{len(ids)}")
+    finally:
+        client.notices.status = ""
     return docs
 
 
@@ -81,6 +90,7 @@ def refresh(
     items: list[tuple[str, Mapping[str, Any]]] = []
     for ctype in sorted(types):
         items.extend((ctype, item) for item in client.list_campaigns(REGISTRY.get(ctype).list_type))
+    check_unlisted(client, items, state, keys, types)
     live: dict[str, LiveCampaign] = {}
     to_read: list[str] = []
     cached = 0
@@ -116,6 +126,47 @@ def refresh(
         f"({', '.join(sorted(types))}): {len(to_read)} read, {cached} from the state's cache"
     )
     return sorted(live.values(), key=lambda c: c.id)
+
+
+def check_unlisted(
+    client: KoreClient,
+    items: Sequence[tuple[str, Mapping[str, Any]]],
+    state: State,
+    keys: Iterable[str],
+    types: Iterable[str],
+) -> None:
+    """GET every campaign the state manages (of a listed type) that the list did not show.
+
+    A 404 confirms it was deleted outside campaign-sync; finding it means the list is incomplete,
+    and planning from it would create a duplicate: a ``ProtocolError`` naming the campaigns.
+    """
+    listed = {cid for _ctype, item in items if (cid := campaign_id(item)) is not None}
+    listed_types = set(types)
+    unlisted = {
+        state.campaigns[k].id: k
+        for k in sorted(keys)
+        if k in state.campaigns
+        and state.campaigns[k].id not in listed
+        and state.campaigns[k].campaignType in listed_types
+    }
+    if not unlisted:
+        return
+    found = client.get_campaigns(list(unlisted))
+    present: list[str] = []
+    for cid, key in unlisted.items():
+        result = found.get(cid)
+        if isinstance(result, NotFoundError):
+            continue
+        if isinstance(result, ApiError):
+            raise result
+        present.append(f"{key} ({cid})")
+    if present:
+        raise ProtocolError(
+            f"the campaign list did not include {', '.join(present)}, yet reading "
+            f"{'it' if len(present) == 1 else 'them'} by id succeeds: the list endpoint returned an "
+            "incomplete answer. Nothing was planned from it (a create would duplicate the campaign); "
+            "run the command again"
+        )
 
 
 def live_from_item(

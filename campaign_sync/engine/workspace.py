@@ -7,6 +7,7 @@ and is closed by the CLI. ``validate`` is the offline check behind `campaign-syn
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -163,6 +164,9 @@ class Workspace:
     progress: Progress = lambda _text: None
     transport: Any = None
     client_overrides: Mapping[str, Any] = field(default_factory=dict)
+    timeout: float | None = None
+    """The run's time budget in seconds (``--timeout``), counted from ``started``; None: no limit."""
+    started: float = field(default_factory=time.monotonic)
     _client: KoreClient | None = None
 
     @cached_property
@@ -192,12 +196,21 @@ class Workspace:
     def client(self) -> KoreClient:
         if self._client is None:
             from campaign_sync.kore import ClientSettings, Credentials, KoreClient
+            from campaign_sync.kore.budget import RunBudget
+            from campaign_sync.kore.notices import Notices
 
             creds = Credentials.from_environment(self.env.auth, self.environ, self.redactor)
             settings = ClientSettings.from_environment(self.env)
             if self.client_overrides:
                 settings = dataclasses.replace(settings, **self.client_overrides)
-            self._client = KoreClient(settings, creds, self.redactor, transport=self.transport)
+            self._client = KoreClient(
+                settings,
+                creds,
+                self.redactor,
+                transport=self.transport,
+                budget=RunBudget(self.timeout, started=self.started),
+                notices=Notices(self.progress),
+            )
         return self._client
 
     def close(self) -> None:

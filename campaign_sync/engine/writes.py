@@ -8,7 +8,12 @@ Guarantees, in order:
 * After every successful write the state is saved (atomically), so a killed apply loses at
   most the write in flight, and a rerun plans exactly what is left.
 * What the API returns is compared with the manifest again; a field that did not take is named.
-* Ctrl-C / SIGTERM: the request in flight finishes, state is saved, the rest is skipped.
+* A PUT whose outcome is uncertain (lost response, 5xx) is decided by reading the campaign back
+  and comparing it with the manifest's desired view (``holds``), never re-sent blind.
+* Ctrl-C / SIGTERM: the request in flight finishes, state is saved, the rest is skipped, and the
+  run ends interrupted (exit 130) even when the signal came during the last write.
+* The run's time budget (``--timeout``): when it runs out the loop stops before the next change;
+  ``ApplyResult.stopped`` says why, and the outcomes say what was applied and what was not.
 """
 
 from __future__ import annotations
@@ -19,51 +24,34 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from campaign_sync.core.campaign_types import REGISTRY
-from campaign_sync.core.compare import LiveCampaign
+from campaign_sync.core.compare import LiveCampaign, compare_campaign
 from campaign_sync.core.diff import compare
 from campaign_sync.core.normalize import FLOW_FIELD, FlowBook, content_hash, live_view, project
 from campaign_sync.core.plan import Action, Change, Plan, Policy, safety_problem
 from campaign_sync.display import show
-from campaign_sync.errors import ApiError, ApplyFailed, ProtocolError, SafetyError, StateError
+from campaign_sync.engine.results import ApplyResult, Outcome, results_table
+from campaign_sync.errors import (
+    ApiError,
+    ApplyFailed,
+    BudgetExceeded,
+    ProtocolError,
+    SafetyError,
+    StateError,
+)
 from campaign_sync.sanitize import escape
 
 if TYPE_CHECKING:
     from campaign_sync.kore import KoreClient
     from campaign_sync.state import State, StateStore
 
+__all__ = ["ApplyResult", "Outcome", "results_table"]  # kept importable from here; defined in results.py
+
 log = logging.getLogger("campaign_sync.engine.writes")
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    key: str
-    action: Action
-    campaign_id: str | None
-    status: str  # applied | failed | skipped
-    detail: str = ""
-
-
-@dataclass
-class ApplyResult:
-    outcomes: list[Outcome] = field(default_factory=list)
-    state: State | None = None
-    interrupted: bool = False
-
-    @property
-    def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
-
-    def counts(self) -> dict[str, int]:
-        out = {"applied": 0, "failed": 0, "skipped": 0}
-        for outcome in self.outcomes:
-            out[outcome.status] += 1
-        return out
 
 
 class StopFlag:
@@ -179,8 +167,10 @@ def execute(
     from campaign_sync.state import CampaignRecord
 
     result = ApplyResult(state=state)
+    total = len(plan.changes)
     for index, change in enumerate(plan.changes):
         label = f"{change.action.glyph} {change.key}"
+        client.notices.status = f"{index} of {total} changes done"
         if stop.requested:
             result.interrupted = True
             result.outcomes.extend(
@@ -202,7 +192,10 @@ def execute(
             elif change.action is Action.UPDATE:
                 assert change.campaign_id is not None
                 doc = client.update_campaign(
-                    change.campaign_id, REGISTRY.get(change.campaign_type).name, dict(change.body or {})
+                    change.campaign_id,
+                    REGISTRY.get(change.campaign_type).name,
+                    dict(change.body or {}),
+                    holds=holds_update(change, flows),
                 )
                 campaign_id = change.campaign_id
             else:
@@ -214,6 +207,22 @@ def execute(
                 )
                 progress(f"{label}: deleted")
                 continue
+        except BudgetExceeded as exc:
+            doubt = (
+                "may have been applied (the next plan shows whether it took)"
+                if exc.write_in_doubt
+                else "not applied"
+            )
+            result.outcomes.append(
+                Outcome(change.key, change.action, change.campaign_id, "failed", f"{doubt}: {exc}")
+            )
+            result.outcomes.extend(
+                Outcome(c.key, c.action, c.campaign_id, "skipped", "not started: the time budget ran out")
+                for c in plan.changes[index + 1 :]
+            )
+            result.stopped = f"stopped at {change.key}: {exc}"
+            progress(f"{label}: {doubt}: {exc}")
+            break
         except ApiError as exc:
             where = f"{change.location}: " if change.location else ""
             result.outcomes.append(
@@ -260,8 +269,38 @@ def execute(
         detail += flow_note
         result.outcomes.append(Outcome(change.key, change.action, campaign_id, "applied", detail))
         progress(f"{label}: {detail} ({escape(campaign_id)})")
+    else:
+        # A signal during the last write: that write finished and was saved, but the run was still
+        # asked to stop, so it ends interrupted (exit 130), as it would have one change earlier.
+        result.interrupted = stop.requested
+    client.notices.status = ""
     result.state = state
     return result
+
+
+def holds_update(change: Change, flows: FlowBook) -> Callable[[Mapping[str, Any]], bool]:
+    """Whether a campaign read back holds what ``change`` meant to write (decides an in-doubt PUT).
+
+    The same comparison plan makes: the read-back document against the manifest's desired view
+    (``change.recorded``), normalised alike, the flow by name through the known pairings. A field
+    the API cannot show back (``unverified``) cannot disprove it, so only verifiable fields count.
+    """
+    wanted = dict(change.recorded or {})
+
+    def check(doc: Mapping[str, Any]) -> bool:
+        live = LiveCampaign(
+            id=change.campaign_id or "",
+            campaign_type=change.campaign_type,
+            name=str(doc.get("name", change.name)),
+            status=doc.get("status"),
+            updated_at=doc.get("updatedAt"),
+            item={},
+            doc=doc,
+        )
+        comparison = compare_campaign(wanted, live, flows, applied=wanted)
+        return not [f for f in comparison.fields if not f.unverified]
+
+    return check
 
 
 def fill_cache(client: KoreClient, store: StateStore, state: State, forbidden: tuple[str, ...] = ()) -> State:
@@ -311,24 +350,6 @@ def _save_after_write(
             f"No further changes were made. Fix the state location, then run {recover} and "
             "`campaign-sync plan`."
         ) from None
-
-
-def results_table(result: ApplyResult) -> str:
-    rows = [
-        (f"{o.action.glyph} {o.key}", o.status, escape(o.campaign_id or ""), escape(o.detail))
-        for o in result.outcomes
-    ]
-    if not rows:
-        return ""
-    width = max(len(r[0]) for r in rows)
-    lines = ["Apply results:"]
-    for name, status, cid, detail in rows:
-        lines.append(f"  {name.ljust(width)}  {status:<7}  {cid:<40}  {detail}".rstrip())
-    counts = result.counts()
-    lines.append(
-        f"Apply: {counts['applied']} applied, {counts['failed']} failed, {counts['skipped']} skipped."
-    )
-    return "\n".join(lines) + "\n"
 
 
 def with_docs(live: tuple[LiveCampaign, ...]) -> dict[str, Mapping[str, Any]]:

@@ -5,9 +5,11 @@
         client.list_campaigns("sms")
 
 Modules, one noun each: ``settings`` (what to talk to, tunables), ``auth`` (credentials, the
-JWT), ``ratelimit`` (the shared sliding-window limiter), ``retry`` (the tenacity policy),
-``responses`` (status and body to data or error), ``session`` (one HTTP attempt), ``counter``
-(requests sent) and ``client`` (the endpoints). Design notes live in each module's docstring.
+JWT), ``budget`` (the run's deadline, ``--timeout``), ``ratelimit`` (the account's pace: shared
+sliding window, pause after a 429, adaptive rate), ``retry`` (the tenacity policy), ``responses``
+(status and body to data or error), ``session`` (one HTTP attempt), ``notices`` (progress lines
+for waits and retries), ``counter`` (requests sent), ``caller`` (one logical call under its
+retry controller) and ``client`` (the endpoints). Design notes live in each module's docstring.
 """
 
 from .auth import Credentials

@@ -6,6 +6,18 @@ error page from a proxy, say) is a ``ProtocolError`` quoting the status and the 
 characters of the body, scrubbed by the redactor. Error messages are built only from the
 method, the path (no query string), the status and the platform's own message
 (``{"errors": [{"msg": ...}]}``), never from request headers.
+
+Every way a body can fail to parse is a ``ProtocolError``, never an "unexpected" crash: invalid
+JSON or UTF-8, an integer too long for Python (``ValueError``), and JSON nested so deeply that
+the decoder recurses out of stack (``RecursionError``). A body that parses but nests deeper than
+``MAX_DEPTH`` levels is refused too: a campaign document is about six levels deep, and the
+engine walks documents recursively (normalising, hashing, saving state), so depth is bounded
+here, once, where the body enters.
+
+Whether a failed write may have been applied: a lost response may have (``session.py``), and so
+may any 5xx (a gateway or a crashed handler may answer after the backend did the work); a 429 or
+another 4xx applied nothing. The client resolves a write that may have been applied by reading
+before it sends anything again (``client.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +46,7 @@ from .retry import RETRY_STATUSES, AttemptFailure
 
 SNIPPET = 200
 MAX_MESSAGE = 500
+MAX_DEPTH = 32
 SCOPE = '"Campaign Management"'
 
 
@@ -46,6 +59,8 @@ class Reply:
     content_type: str = ""
     location: str | None = None
     retry_after: str | None = None
+    paused_until: float | None = None
+    """For a 429: when the account-wide pause it started ends (on the limiter's clock)."""
 
 
 def _reason(status: int) -> str:
@@ -104,13 +119,38 @@ def parse_retry_after(value: str | None, wall_now: float) -> float | None:
     return max(0.0, seconds)
 
 
-def _json(body: bytes) -> tuple[Any, bool]:
+def depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """How deeply ``value`` nests (a scalar is 0), level by level without recursion; stops past ``limit``.
+
+    Breadth-first over containers only, so a page of 100 campaigns costs about as much as parsing it.
+    """
+    level = 0
+    current = [value] if value.__class__ is dict or value.__class__ is list else []
+    while current:
+        level += 1
+        if level > limit:
+            return level
+        below: list[Any] = []
+        for node in current:
+            children = node.values() if node.__class__ is dict else node
+            below += [c for c in children if c.__class__ is dict or c.__class__ is list]
+        current = below
+    return level
+
+
+def _json(body: bytes) -> tuple[Any, str | None]:
+    """The parsed body and None, or None and why it is not usable JSON."""
     if not body.strip():
-        return None, False
+        return None, "an empty body"
     try:
-        return json.loads(body), True
-    except (ValueError, UnicodeDecodeError):
-        return None, False
+        payload = json.loads(body)
+    except RecursionError:
+        return None, "JSON nested too deeply to parse"
+    except (ValueError, UnicodeDecodeError):  # JSONDecodeError, bad UTF-8, a 5,000-digit integer
+        return None, "not JSON"
+    if depth(payload) > MAX_DEPTH:
+        return None, f"JSON nested deeper than {MAX_DEPTH} levels"
+    return payload, None
 
 
 def interpret(reply: Reply, *, method: str, path: str, redactor: Redactor, wall_now: float) -> dict[str, Any]:
@@ -128,12 +168,18 @@ def interpret(reply: Reply, *, method: str, path: str, redactor: Redactor, wall_
             retryable=False,
             maybe_applied=False,
         )
-    payload, parsed = _json(reply.body)
+    payload, problem = _json(reply.body)
+    parsed = problem is None
     if 200 <= status < 300:
         if isinstance(payload, dict):
             return payload
         kind = reply.content_type.split(";")[0].strip() or "no content type"
-        what = "an empty body" if not reply.body.strip() else f"{kind}: {snippet(reply.body, redactor)}"
+        if not reply.body.strip():
+            what = "an empty body"
+        elif problem is not None and problem != "not JSON":
+            what = f"{problem} ({kind}): {snippet(reply.body, redactor)}"
+        else:
+            what = f"{kind}: {snippet(reply.body, redactor)}"
         shape = "a JSON object" if parsed else "JSON"
         raise AttemptFailure(
             ProtocolError(f"expected {shape}, got {what}", **where), retryable=False, maybe_applied=True

@@ -11,8 +11,14 @@ policy without waiting. Two pieces are ours:
   one it falls back to exponential backoff with full jitter (``wait_random_exponential``: a
   uniform draw from ``[0, min(cap, base * 2 ** n)]``, base 0.5 s, cap 30 s).
 * ``StopWhenExhausted`` stops at ``max_attempts`` or when the *next* sleep would end past the
-  total budget, measured on the client's injectable monotonic clock (tenacity's own
+  call's retry budget, measured on the client's injectable monotonic clock (tenacity's own
   ``stop_after_delay`` reads ``time.monotonic`` directly and checks before the sleep is known).
+  It also stops when the next sleep, or the server's own ``Retry-After`` before our cap, would
+  end past the whole run's deadline (``budget.RunBudget``); giving up then raises
+  ``BudgetExceeded``, which ends the run instead of failing one call.
+
+Each retry is announced through ``Notices`` (what failed, why, the wait, the attempt number):
+a person watching a CI log sees connection-refused retries instead of silence.
 
 A failed attempt is an ``AttemptFailure``: the ``ApiError`` to show plus two facts only the
 layer that saw the failure knows: may it be retried, and may the server have applied the
@@ -31,7 +37,10 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, wait_random_e
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
-from campaign_sync.errors import ApiError
+from campaign_sync.errors import ApiError, BudgetExceeded
+
+from .budget import RunBudget
+from .notices import Notices
 
 log = logging.getLogger("campaign_sync.kore")
 
@@ -78,17 +87,37 @@ class WaitRetryAfter(wait_base):
         return float(self.fallback(retry_state))
 
 
-class StopWhenExhausted(stop_base):
-    """Stop after ``max_attempts``, or when the coming sleep would end past ``budget`` seconds."""
+def needed_wait(retry_state: RetryCallState) -> float:
+    """The coming sleep, or the server's uncapped ``Retry-After`` when it asked for longer."""
+    failure = _failure(retry_state)
+    asked = failure.error.retry_after if failure is not None else None
+    return max(retry_state.upcoming_sleep, asked or 0.0)
 
-    def __init__(self, max_attempts: int, budget: float, clock: Callable[[], float], started: float) -> None:
+
+class StopWhenExhausted(stop_base):
+    """Stop after ``max_attempts``, or when the coming sleep would end past ``budget`` s or the run."""
+
+    def __init__(
+        self,
+        max_attempts: int,
+        budget: float,
+        clock: Callable[[], float],
+        started: float,
+        run_budget: RunBudget | None = None,
+    ) -> None:
         self.max_attempts = max_attempts
         self.budget = budget
         self.clock = clock
         self.started = started
+        self.run_budget = run_budget
+
+    def past_run_budget(self, retry_state: RetryCallState) -> bool:
+        return self.run_budget is not None and self.run_budget.would_pass(needed_wait(retry_state))
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         if retry_state.attempt_number >= self.max_attempts:
+            return True
+        if self.past_run_budget(retry_state):
             return True
         return self.clock() - self.started + retry_state.upcoming_sleep > self.budget
 
@@ -118,23 +147,25 @@ class RetryPolicy:
     backoff_base: float = BACKOFF_BASE
     backoff_cap: float = BACKOFF_CAP
 
-    def retrying(self, what: str, *, sleep: Callable[[float], None], clock: Callable[[], float]) -> Retrying:
+    def retrying(
+        self,
+        what: str,
+        *,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+        notices: Notices | None = None,
+        run_budget: RunBudget | None = None,
+    ) -> Retrying:
         """A fresh controller for one logical call (``what`` = ``"GET /path"``, for the log)."""
         started = clock()
-        stop = StopWhenExhausted(self.max_attempts, self.budget, clock, started)
+        stop = StopWhenExhausted(self.max_attempts, self.budget, clock, started, run_budget)
+        say = notices or Notices()
 
         def before_sleep(retry_state: RetryCallState) -> None:
             failure = _failure(retry_state)
-            if failure is None:
-                status = "failed"
-            elif failure.error.status is not None:
-                status = f"HTTP {failure.error.status}"
-            else:
-                status = failure.error.detail
-            log.info(
-                "%s -> %s; retrying in %.1fs (attempt %d of %d)",
+            say.retrying(
                 what,
-                status,
+                _reason(failure),
                 retry_state.upcoming_sleep,
                 retry_state.attempt_number + 1,
                 self.max_attempts,
@@ -144,6 +175,9 @@ class RetryPolicy:
             failure = _failure(retry_state)
             assert failure is not None
             attempts = retry_state.attempt_number
+            if attempts < self.max_attempts and stop.past_run_budget(retry_state):
+                assert run_budget is not None
+                raise _over_run_budget(what, failure, needed_wait(retry_state), run_budget, attempts)
             over = retry_state.upcoming_sleep if attempts < self.max_attempts else None
             error = exhausted(failure.error, attempts, clock() - started, over_budget_wait=over)
             log.info("%s: %s", what, error)
@@ -160,6 +194,36 @@ class RetryPolicy:
             before_sleep=before_sleep,
             retry_error_callback=give_up,
         )
+
+
+def _reason(failure: AttemptFailure | None) -> str:
+    if failure is None:
+        return "failed"
+    if failure.error.status is not None:
+        return f"HTTP {failure.error.status}"
+    return failure.error.detail
+
+
+def _over_run_budget(
+    what: str, failure: AttemptFailure, wait: float, run_budget: RunBudget, attempts: int
+) -> BudgetExceeded:
+    error = failure.error
+    asked = error.retry_after
+    why = (
+        f"the API asked to wait {asked:.0f}s (Retry-After)"
+        if asked is not None and asked >= wait
+        else f"the next retry would wait {wait:.1f}s"
+    )
+    log.info("%s -> %s; %s: stopping, the run's time budget would run out", what, _reason(failure), why)
+    return BudgetExceeded(
+        f"{why}, past the end of {run_budget.describe()} ({run_budget.remaining():.0f}s left), after "
+        f"{attempts} attempt{'s' if attempts != 1 else ''}",
+        method=error.method,
+        path=error.path,
+        status=error.status,
+        kore_message=error.kore_message,
+        retry_after=asked,
+    )
 
 
 def run(retrying: Retrying, fn: Callable[[], Any], what: str = "request") -> Any:

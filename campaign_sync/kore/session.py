@@ -8,7 +8,11 @@
 * In flight: a semaphore of ``parallelism`` slots, independent of the rate limiter, and an httpx
   pool of the same size (so no request ever waits for a pooled connection).
 * Order per attempt: take a slot, then a rate-limit permit, then send at once, so the permit's
-  timestamp is close to the moment the server sees the request.
+  timestamp is close to the moment the server sees the request. The reply goes back to the
+  limiter: a 429 pauses the account and slows the pace, anything else counts as a request the
+  server accepted (``ratelimit.py``).
+* Run budget: no attempt starts once the run's deadline has passed (``BudgetExceeded``), and
+  each attempt's timeouts and overall deadline are cut to the time the run has left.
 * Deadline: connect and read timeouts bound each socket operation; the body is streamed and the
   overall per-attempt deadline is checked after every chunk, so a server dripping bytes (each
   within the read timeout) cannot hold a request forever. Each socket wait is also capped at the
@@ -21,8 +25,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import math
 import ssl
 import threading
 from collections.abc import Callable, Mapping
@@ -32,12 +38,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from campaign_sync import __version__
-from campaign_sync.errors import TransportError
+from campaign_sync.errors import BudgetExceeded, TransportError
 from campaign_sync.redact import Redactor
 
+from .budget import RunBudget
 from .counter import RequestCounter
 from .ratelimit import RateLimiter
-from .responses import Reply
+from .responses import Reply, parse_retry_after
 from .retry import AttemptFailure
 from .settings import ClientSettings
 
@@ -67,12 +74,16 @@ class Session:
         *,
         transport: httpx.BaseTransport | None,
         clock: Callable[[], float],
+        wall_clock: Callable[[], float],
+        budget: RunBudget,
     ) -> None:
         self._settings = settings
         self._limiter = limiter
         self._counter = counter
         self._redactor = redactor
         self._clock = clock
+        self._wall_clock = wall_clock
+        self._budget = budget
         self._slots = threading.BoundedSemaphore(settings.parallelism)
         self._host = urlsplit(settings.base_url).netloc
         self._http = httpx.Client(
@@ -87,9 +98,9 @@ class Session:
             headers={"User-Agent": USER_AGENT},
         )
 
-    def _timeout(self) -> httpx.Timeout:
+    def _timeout(self, limit: float = math.inf) -> httpx.Timeout:
         s = self._settings
-        deadline = s.request_deadline
+        deadline = max(0.001, min(s.request_deadline, limit))
         return httpx.Timeout(
             connect=min(s.connect_timeout, deadline),
             read=min(s.read_timeout, deadline),
@@ -110,8 +121,13 @@ class Session:
         token: str,
         write: bool,
         attempt: int,
+        waited_until: float = -math.inf,
     ) -> Reply:
-        """One attempt (``path`` relative to the API root); a transport failure raises ``AttemptFailure``."""
+        """One attempt (``path`` relative to the API root); a transport failure raises ``AttemptFailure``.
+
+        ``waited_until``: the end of an account pause this call already waited out (its own 429).
+        The reply's ``paused_until`` is the account pause a 429 started (else None).
+        """
         settings = self._settings
         url = settings.api_root + path
         shown = urlsplit(url).path
@@ -123,15 +139,31 @@ class Session:
             "Accept": "application/json",
         }
         content = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
-        request = self._http.build_request(method, url, params=dict(params), headers=headers, content=content)
+        budget = self._budget
         with self._slots:
-            self._limiter.acquire()
+            self._check_budget(method, shown)
+            admitted_at = self._limiter.acquire(waited_until=waited_until)
+            self._check_budget(method, shown)
+            left = budget.remaining()
+            request = self._http.build_request(
+                method,
+                url,
+                params=dict(params),
+                headers=headers,
+                content=content,
+                timeout=self._timeout(left),
+            )
             self._counter.record(method, write=write)
             started = self._clock()
-            outcome = self._exchange(request, started + settings.request_deadline)
+            outcome = self._exchange(request, started + min(settings.request_deadline, left))
         elapsed = self._clock() - started
         if isinstance(outcome, Reply):
             log.debug("%s %s -> %d in %.3fs (attempt %d)", method, shown, outcome.status, elapsed, attempt)
+            if outcome.status == 429:
+                wait = parse_retry_after(outcome.retry_after, self._wall_clock())
+                until = self._limiter.throttled(admitted_at, wait)
+                return dataclasses.replace(outcome, paused_until=until)
+            self._limiter.accepted(admitted_at)
             return outcome
         detail, retryable, maybe_applied = outcome
         log.debug("%s %s -> %s after %.3fs (attempt %d)", method, shown, detail, elapsed, attempt)
@@ -140,6 +172,13 @@ class Session:
             retryable=retryable,
             maybe_applied=maybe_applied,
         )
+
+    def _check_budget(self, method: str, shown: str) -> None:
+        budget = self._budget
+        if budget.expired():
+            raise BudgetExceeded(
+                f"{budget.describe()} ran out before the request could be sent", method=method, path=shown
+            )
 
     def _exchange(self, request: httpx.Request, deadline: float) -> Reply | tuple[str, bool, bool]:
         """The reply, or (what failed, retryable, maybe applied). Never raises an httpx exception."""
@@ -150,6 +189,8 @@ class Session:
         try:
             body = self._read(response, deadline)
         except _DeadlineExceeded:
+            if self._budget.expired():
+                return (f"{self._budget.describe()} ran out while waiting for the response", True, True)
             return (
                 f"deadline exceeded: no complete response within {self._settings.request_deadline:g}s",
                 True,

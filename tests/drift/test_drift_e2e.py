@@ -171,7 +171,7 @@ def test_missing_when_deleted_outside_git(ws: Workspace, emulator: Emulator) -> 
     assert [(c["key"], c["kind"], c["campaignId"]) for c in data["campaigns"]] == [
         ("collections", "missing", PREVIEW)
     ]
-    assert gets(emulator) == []
+    assert gets(emulator) == [PREVIEW], "one GET of the id confirms the deletion (a 404)"
     assert ws.run("drift").code == 2
 
 

@@ -280,3 +280,39 @@ def test_429_with_a_large_retry_after_on_every_put(kore: Kore, campaign: tuple[s
     assert [(r.status_code, r.headers["Retry-After"]) for r in answers] == [(429, "86400")] * 3
     assert kore.get(cid).status_code == 200, "only PUTs are refused"
     assert kore.get_data(cid)["description"] == "Chat-enabled SMS support"
+
+
+def test_raw_body_answers_exactly_those_bytes_and_applies_nothing(
+    kore: Kore, campaign: tuple[str, dict[str, Any]]
+) -> None:
+    cid, body = campaign
+    kore.fault(method="PUT", path=cid, rawBody="[[[[1]]]]")
+    response = kore.put(cid, dict(body, description="never applied"))
+    assert response.status_code == 200
+    assert response.content == b"[[[[1]]]]"
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert kore.get_data(cid)["description"] == "Chat-enabled SMS support"
+
+
+def test_raw_body_with_a_status(kore: Kore) -> None:
+    kore.fault(path="getAll", statuses=[502], rawBody="not json")
+    response = kore.list(type="sms")
+    assert (response.status_code, response.content) == (502, b"not json")
+
+
+def test_list_omit_leaves_campaigns_out_of_list_answers_only(kore: Kore) -> None:
+    first = kore.create_ok(sms_advanced("Listed"))["_id"]
+    hidden = kore.create_ok(sms_advanced("Hidden"))["_id"]
+    kore.fault(path="getAll", listOmit=[hidden], times=-1)
+    data = kore.list_data(type="sms", limit=100)
+    assert [r["id"] for r in data["results"]] == [first]
+    assert data["totalResults"] == 1
+    assert kore.get(hidden).status_code == 200, "GET still finds it"
+
+
+@pytest.mark.parametrize(
+    "spec", [{"rawBody": 5}, {"listOmit": "cd-1"}, {"listOmit": [""]}], ids=["raw", "omit-str", "omit-empty"]
+)
+def test_bad_raw_body_and_list_omit_are_refused(kore: Kore, spec: dict[str, Any]) -> None:
+    response = kore.http.post("/__emulator/faults", json=spec)
+    assert response.status_code == 400

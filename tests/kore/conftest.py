@@ -67,7 +67,7 @@ def settings(server: EmulatorServer) -> ClientSettings:
 def make_client(
     settings: ClientSettings, redactor: RecordingRedactor, sleeps: Sleeps
 ) -> Iterator[Callable[..., KoreClient]]:
-    """``make_client(environ=..., transport=..., clock=..., **settings_overrides)``."""
+    """``make_client(environ=..., transport=..., clock=..., budget=..., limiter=..., **settings_overrides)``."""
     clients: list[KoreClient] = []
 
     def make(
@@ -77,7 +77,9 @@ def make_client(
         **kwargs: Any,
     ) -> KoreClient:
         client_kwargs = {
-            k: kwargs.pop(k) for k in ("transport", "clock", "wall_clock", "sleep") if k in kwargs
+            k: kwargs.pop(k)
+            for k in ("transport", "clock", "wall_clock", "sleep", "budget", "notices", "limiter")
+            if k in kwargs
         }
         client_kwargs.setdefault("sleep", sleeps)
         credentials = Credentials.from_environment(auth or AuthSettings(), environ or ENVIRON, redactor)

@@ -73,6 +73,24 @@ class FakeClock:
         self.now += seconds
 
 
+class Timeline:
+    """An injected monotonic clock and a ``sleep`` that moves it: waits take no real time."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 class Emulator:
     """The emulator's control API (``/__emulator/``) over loopback HTTP."""
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from kore_support import Emulator, ProbeTransport, sms_body
+from kore_support import Emulator, ProbeTransport, Timeline, sms_body
 
 from campaign_sync.emulator import (
     DEFAULT_CLIENT_ID,
@@ -71,19 +71,25 @@ def test_without_the_client_limiter_the_same_burst_is_throttled(
     assert any(not isinstance(doc, dict) for doc in results.values())
 
 
-def test_waiting_for_the_limiter_is_logged_once_per_wait(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_long_wait_for_the_limiter_is_announced_once_then_every_few_seconds(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.INFO, logger="campaign_sync.kore")
-    limiter = RateLimiter(2, 0.1)
+    timeline = Timeline()
+    limiter = RateLimiter(2, 20.0, clock=timeline.clock, sleep=timeline.sleep)
+    start = timeline.now
     try:
-        assert limiter.acquire() == 0.0
-        assert limiter.acquire() == 0.0
-        waited = limiter.acquire()
+        assert limiter.acquire() == start
+        assert limiter.acquire() == start
+        admitted = limiter.acquire()
     finally:
         limiter.close()
-    waits = [r.getMessage() for r in caplog.records if r.getMessage().startswith("rate limit: waiting")]
-    assert len(waits) == 1
-    assert waits[0].endswith("s")
-    assert waited > 0
+    assert admitted - start > 20.0, "the third request waited for the first to leave the window"
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("rate limit")]
+    assert lines[0] == "rate limit (2 requests per 20s): waiting 21.0s for a free request slot"
+    assert [line for line in lines if "waiting 21.0s" in line] == [lines[0]], "announced once"
+    assert len([line for line in lines if "still waiting" in line]) >= 3, lines
+    assert max(timeline.sleeps) <= 5.0, "long waits are slept in slices, so progress can be reported"
 
 
 def test_requests_in_flight_never_exceed_parallelism(

@@ -18,6 +18,7 @@ from campaign_sync.errors import (
     NotFoundError,
     RateLimitedError,
     ServerError,
+    TransportError,
 )
 from campaign_sync.kore import KoreClient
 
@@ -188,19 +189,20 @@ def test_real_validation_errors_from_the_emulator_are_reported_whole(
     assert len(emu.journal()) == 1
 
 
-def test_a_put_whose_response_is_lost_is_retried_and_converges(
+def test_a_put_whose_response_is_lost_is_not_sent_again_blind(
     client: KoreClient, emu: Emulator, sleeps: Sleeps
 ) -> None:
+    """Without a way to tell whether live holds the update, an in-doubt PUT is final (no blind resend)."""
     cid = emu.seed([sms_body("Lossy")])["Lossy"]
     emu.fault(method="PUT", dropAfterApply=True)
 
-    updated = client.update_campaign(cid, "sms", sms_body("Lossy", description="after"))
+    with pytest.raises(TransportError) as caught:
+        client.update_campaign(cid, "sms", sms_body("Lossy", description="after"))
 
-    assert updated["description"] == "after"
-    puts = [e for e in emu.journal() if e["method"] == "PUT"]
-    assert [e["dropped"] for e in puts] == [True, False]
-    assert [c["description"] for c in emu.campaigns()] == ["after"]
-    assert len(sleeps.calls) == 1
+    assert "may have been applied" in str(caught.value)
+    assert "campaign-sync plan" in str(caught.value)
+    assert [e["method"] for e in emu.journal()] == ["PUT"]
+    assert sleeps.calls == []
 
 
 def test_a_delete_whose_response_is_lost_then_404s_counts_as_deleted(
