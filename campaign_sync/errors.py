@@ -207,7 +207,7 @@ class BudgetExceeded(ApiError):
     applied before the budget ran out (the next plan shows whether it took).
     """
 
-    kind = "run budget exhausted"
+    category = "run budget exhausted"
 
     def __init__(
         self,

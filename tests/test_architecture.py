@@ -156,3 +156,17 @@ def test_the_registry_is_built_once_in_the_registry_module() -> None:
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Registry"
     ]
     assert builders == ["core/campaign_types.py"]
+
+
+def test_every_api_error_names_its_own_category() -> None:
+    """The message prefix comes from ``category``; a subclass spelling it otherwise would say "api error"."""
+    from campaign_sync import errors
+
+    def subclasses(cls: type) -> list[type]:
+        return [sub for direct in cls.__subclasses__() for sub in (direct, *subclasses(direct))]
+
+    found = subclasses(errors.ApiError)
+    assert found
+    unnamed = [cls.__name__ for cls in found if "category" not in vars(cls)]
+    assert unnamed == []
+    assert len({cls.category for cls in found}) == len(found)  # type: ignore[attr-defined]
