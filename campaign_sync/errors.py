@@ -6,8 +6,9 @@ Only ``cli.py`` turns these into exit codes; library code raises, never exits.
     ├── ConfigError                   campaign-sync.yaml: file:line and what to fix
     ├── ManifestError                 every manifest problem of a run, as Issue rows
     ├── CredentialsError              a required environment variable is unset (named, never its value)
-    ├── StateError                    state file corrupt, foreign lineage, older serial
-    │   └── LockError                 another run holds the state lock (names the holder)
+    ├── StateError                    state corrupt, foreign lineage or identity, older serial
+    │   ├── LockError                 another run holds the state lock (names the holder)
+    │   └── StateConflictError        a write lost a race: the stored serial moved (names both)
     ├── PlanError                     the manifests and the state cannot make a plan (type change, --target)
     ├── DriftError                    the drift check cannot run as asked (--target)
     ├── OutputError                   a report file cannot be written
@@ -92,6 +93,10 @@ class StateError(CampaignSyncError):
 
 class LockError(StateError):
     pass
+
+
+class StateConflictError(StateError):
+    """A compare-and-swap write found another serial stored than the one it read."""
 
 
 class PlanError(CampaignSyncError):

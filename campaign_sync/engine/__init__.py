@@ -134,22 +134,6 @@ def save_plan(session: Session, run: PlanRun, path: Path) -> None:
     planfile.write(saved, path)
 
 
-def _check_writable(directory: Path) -> None:
-    """Fail before any write when the state cannot be saved (reliability row S5)."""
-    import os
-    import tempfile
-
-    try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=directory)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise StateError(
-            f"cannot write the state in {directory}: {exc.strerror}; nothing was applied"
-        ) from None
-
-
 def _check_saved_plan(session: Session, saved: SavedPlan, state: State) -> None:
     desired = session.desired
     if saved.plan.environment != session.env.name:
@@ -166,7 +150,7 @@ def _check_saved_plan(session: Session, saved: SavedPlan, state: State) -> None:
         if store.exists():
             raise StalePlanError(
                 f"stale plan: {saved.path} was made before the state file existed, and "
-                f"{store.path} has been written since; nothing was applied. Plan again."
+                f"{store.location} has been written since; nothing was applied. Plan again."
             )
         return
     store.check_compatible(saved.lineage, saved.serial)
@@ -196,9 +180,9 @@ def apply(
     saved = planfile.read(planfile_path) if planfile_path is not None else None
     desired = session.desired
     store = session.store
-    _check_writable(store.path.parent)
+    store.check_writable()
     with store.lock("apply", timeout=lock_timeout):
-        state = store.load()
+        state = store.load(accept_older=force)
         client = session.client()
         docs: Mapping[str, Mapping[str, Any]] = {}
         if saved is not None:
