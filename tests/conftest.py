@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.pgstate import PgSchema
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -52,3 +57,32 @@ def make_repo(tmp_path: Path) -> Callable[[str], Repo]:
         return r
 
     return make
+
+
+# -- the PostgreSQL test server (tests/pgserver.py) -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[tuple[str, str]]:
+    """(superuser DSN, campaign_sync role DSN) of the run's server: `make test` starts one for every
+    worker (tests.pgserver); a plain `pytest` run starts one for its session."""
+    from tests.pgserver import ADMIN_ENV, USER_ENV, running
+
+    admin, user = os.environ.get(ADMIN_ENV), os.environ.get(USER_ENV)
+    if admin and user:
+        yield admin, user
+        return
+    with running() as server:
+        yield server.admin_dsn, server.user_dsn
+
+
+@pytest.fixture
+def pg(pg_server: tuple[str, str]) -> Iterator[PgSchema]:
+    """A schema of its own on the test server, dropped afterwards."""
+    from tests.pgstate import PgSchema, new_schema_name
+
+    schema = PgSchema(pg_server[0], pg_server[1], new_schema_name())
+    try:
+        yield schema
+    finally:
+        schema.drop()
