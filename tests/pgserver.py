@@ -233,6 +233,11 @@ def main(argv: list[str]) -> int:
     if not argv:
         print("usage: python -m tests.pgserver COMMAND [ARG...]", file=sys.stderr)
         return 2
+
+    def terminated(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)  # unwinds through running(): the server is stopped
+
+    signal.signal(signal.SIGTERM, terminated)
     try:
         with running() as server:
             env = {**os.environ, ADMIN_ENV: server.admin_dsn, USER_ENV: server.user_dsn}
@@ -240,9 +245,10 @@ def main(argv: list[str]) -> int:
             child = subprocess.Popen(argv, env=env)
             try:
                 return child.wait()
-            except KeyboardInterrupt:
-                child.send_signal(signal.SIGINT)
-                return child.wait()
+            except (KeyboardInterrupt, SystemExit):
+                child.send_signal(signal.SIGTERM)
+                child.wait(timeout=60)
+                raise
     except ServerError as exc:
         print(f"tests.pgserver: {exc}", file=sys.stderr)
         return 1
