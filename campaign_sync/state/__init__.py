@@ -100,6 +100,9 @@ __all__ = [
 
 logger = logging.getLogger("campaign_sync.state")
 
+_READ_ATTEMPTS = 5
+"""Reads of a state that keeps moving under concurrent writers before the older-copy check decides."""
+
 
 class StateStore:
     """Reads, writes and locks one environment's state through its backend (see the module docstring).
@@ -160,9 +163,20 @@ class StateStore:
             if isinstance(message, str):
                 logger.warning("%s", message)
             return State.new(self.identity)
-        state = self.decode(raw, overwriting=False)
-        self._check_identity(state)
-        self._check_not_older(state, accept_older=accept_older)
+        for _attempt in range(_READ_ATTEMPTS):
+            state = self.decode(raw, overwriting=False)
+            self._check_identity(state)
+            last = self.backend.last_written(state.lineage)
+            if last is None or state.serial >= last:
+                return state
+            # Backends record the high-water mark after (or with) the state, so a state read before
+            # a concurrent write and a mark read after it look like an older copy: read again.
+            again = self.backend.read()
+            if again is None or again == raw:
+                break
+            raw = again
+        assert last is not None  # the loop only goes on, or stops, on an older serial
+        self._check_not_older(state, last, accept_older=accept_older)
         return state
 
     def decode(self, raw: bytes, *, overwriting: bool = False) -> State:
@@ -195,10 +209,7 @@ class StateStore:
                 f"{mine.environment!r} in campaign-sync.yaml: every environment needs a state of its own"
             )
 
-    def _check_not_older(self, state: State, *, accept_older: bool) -> None:
-        last = self.backend.last_written(state.lineage)
-        if last is None or state.serial >= last:
-            return
+    def _check_not_older(self, state: State, last: int, *, accept_older: bool) -> None:
         if not accept_older:
             raise StateError(
                 f"{self.location} is at serial {state.serial}, but serial {last} of the same lineage "

@@ -226,9 +226,16 @@ def test_concurrent_writers_never_lose_an_update(pg: PgSchema) -> None:
     seed.save(sample_state(0))
     seed.close()
     done: list[str] = []
+    errors: list[BaseException] = []
     lock = threading.Lock()
 
     def writer(n: int) -> None:
+        try:
+            attempt(n)
+        except BaseException as exc:
+            errors.append(exc)
+
+    def attempt(n: int) -> None:
         store = StateStore(backend_for(pg))
         try:
             for _attempt in range(50):
@@ -249,6 +256,7 @@ def test_concurrent_writers_never_lose_an_update(pg: PgSchema) -> None:
     for thread in threads:
         thread.join(timeout=120)
     final = StateStore(backend_for(pg)).load()
+    assert errors == []
     assert sorted(done) == sorted(f"w-{n}" for n in range(1, 9))
     assert set(final.campaigns) == set(done)
     assert final.serial == 9
