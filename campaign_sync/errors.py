@@ -6,8 +6,9 @@ Only ``cli.py`` turns these into exit codes; library code raises, never exits.
     ├── ConfigError                   campaign-sync.yaml: file:line and what to fix
     ├── ManifestError                 every manifest problem of a run, as Issue rows
     ├── CredentialsError              a required environment variable is unset (named, never its value)
-    ├── StateError                    state file corrupt, foreign lineage, older serial
-    │   └── LockError                 another run holds the state lock (names the holder)
+    ├── StateError                    state corrupt, foreign lineage or identity, older serial
+    │   ├── LockError                 another run holds the state lock (names the holder)
+    │   └── StateConflictError        a write lost a race: the stored serial moved (names both)
     ├── PlanError                     the manifests and the state cannot make a plan (type change, --target)
     ├── CampaignTypeError             a campaign type or mode no registered type knows (never a fallback)
     ├── DriftError                    the drift check cannot run as asked (--target)
@@ -98,6 +99,10 @@ class StateError(CampaignSyncError):
 
 class LockError(StateError):
     pass
+
+
+class StateConflictError(StateError):
+    """A compare-and-swap write found another serial stored than the one it read."""
 
 
 class PlanError(CampaignSyncError):

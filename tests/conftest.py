@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.fixtures.documented import ACCOUNT, STREAM
+
+if TYPE_CHECKING:
+    from tests.pgstate import PgSchema
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -76,3 +81,32 @@ def _restore_loggers() -> Iterator[None]:
         logger.handlers[:] = handlers
         logger.setLevel(level)
         logger.propagate = propagate
+
+
+# -- the PostgreSQL test server (tests/pgserver.py) -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[tuple[str, str]]:
+    """(superuser DSN, campaign_sync role DSN) of the run's server: `make test` starts one for every
+    worker (tests.pgserver); a plain `pytest` run starts one for its session."""
+    from tests.pgserver import ADMIN_ENV, USER_ENV, running
+
+    admin, user = os.environ.get(ADMIN_ENV), os.environ.get(USER_ENV)
+    if admin and user:
+        yield admin, user
+        return
+    with running() as server:
+        yield server.admin_dsn, server.user_dsn
+
+
+@pytest.fixture
+def pg(pg_server: tuple[str, str]) -> Iterator[PgSchema]:
+    """A schema of its own on the test server, dropped afterwards."""
+    from tests.pgstate import PgSchema, new_schema_name
+
+    schema = PgSchema(pg_server[0], pg_server[1], new_schema_name())
+    try:
+        yield schema
+    finally:
+        schema.drop()

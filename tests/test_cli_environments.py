@@ -9,7 +9,6 @@ from click.testing import CliRunner
 
 from campaign_sync.cli import cli
 from tests.conftest import Repo
-from tests.scaffold import pending
 
 TWO = """\
 version: 1
@@ -104,7 +103,6 @@ def test_an_invalid_config_is_an_error_with_its_line_and_nothing_on_stdout(
     assert "colour" in err
 
 
-@pending.postgres_backend
 def test_details_of_a_postgres_backend_name_the_dsn_variable_never_a_dsn(
     make_repo: Callable[[str], Repo],
 ) -> None:

@@ -181,3 +181,76 @@ def test_ids_that_go_into_urls_and_headers_are_checked(make_repo, field: str, va
     line = next(line for line in CONFIG.splitlines() if line.strip().startswith(f"{field}:"))
     text = CONFIG.replace(line, f"    {field}: {value}")
     assert f"environments.prod.{field}: " in _errors(make_repo, text)
+
+
+def test_state_mapping_forms(make_repo) -> None:  # type: ignore[no-untyped-def]
+    text = CONFIG + "    state: {backend: postgres, dsnEnv: TEAM_PG, schema: team_a}\n"
+    env = load_config(make_repo(text).root / "campaign-sync.yaml").environment("prod")
+    assert env.state_backend.backend == "postgres"
+    assert env.state_backend.dsn_env == "TEAM_PG"
+    assert env.state_backend.schema == "team_a"
+    assert env.state_path is None
+    defaults = CONFIG + "    state: {backend: postgres}\n"
+    env = load_config(make_repo(defaults).root / "campaign-sync.yaml").environment("prod")
+    assert (env.state_backend.dsn_env, env.state_backend.schema) == ("CAMPAIGN_SYNC_PG_DSN", "campaign_sync")
+    long_file = CONFIG + "    state: {backend: file, path: s/prod.json}\n"
+    env = load_config(make_repo(long_file).root / "campaign-sync.yaml").environment("prod")
+    assert env.state_path == env.config.root / "s" / "prod.json"
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        ("{backend: file, dsnEnv: X}", "dsnEnv and schema are settings of backend: postgres"),
+        ("{backend: postgres, path: x.json}", "path is a setting of backend: file"),
+        ("{backend: s3}", "must be one of 'file' or 'postgres', got 's3'"),
+        ("{backend: postgres, dsn: 'host=x password=y'}", "unknown field"),
+        ("{backend: postgres, schema: Bad-Name}", "must match"),
+        ("{backend: postgres, dsnEnv: 'not a name'}", "must match"),
+    ],
+)
+def test_bad_state_settings_name_the_line(make_repo, state: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    text = CONFIG + f"    state: {state}\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config(make_repo(text).root / "campaign-sync.yaml")
+    assert "campaign-sync.yaml:9:" in str(caught.value)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("file:other/prod.json", ("file", "other/prod.json", None, None)),
+        ("postgres:TEAM_PG", ("postgres", None, "TEAM_PG", "campaign_sync")),
+        ("postgres:TEAM_PG?schema=team_b", ("postgres", None, "TEAM_PG", "team_b")),
+    ],
+)
+def test_backend_specs_a_user_can_type(tmp_path, text: str, expected: tuple) -> None:  # type: ignore[no-untyped-def,type-arg]
+    from campaign_sync.manifests.config import parse_backend_spec
+
+    spec = parse_backend_spec(text, tmp_path)
+    kind, path, dsn_env, schema = expected
+    assert spec.backend == kind
+    if path is not None:
+        assert spec.path == tmp_path / path
+    if dsn_env is not None:
+        assert (spec.dsn_env, spec.schema) == (dsn_env, schema)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "postgresql://u:s3cret-canary@db/x",
+        "postgres://u:s3cret-canary@db/x",
+        "host=db password=s3cret-canary",
+        "postgres:TEAM_PG?schema=x&password=s3cret-canary",
+        "s3:bucket",
+        "nothing",
+    ],
+)
+def test_backend_specs_that_are_refused_never_repeat_a_secret(tmp_path, text: str) -> None:  # type: ignore[no-untyped-def]
+    from campaign_sync.manifests.config import parse_backend_spec
+
+    with pytest.raises(ConfigError) as caught:
+        parse_backend_spec(text, tmp_path)
+    assert "s3cret-canary" not in str(caught.value)

@@ -266,71 +266,6 @@ def import_(key: str, campaign_id: str, lock_timeout: float) -> None:
     opts.console.out(message)
 
 
-@cli.group("state")
-@global_options
-def state_group() -> None:
-    """Inspect or edit the state file."""
-
-
-@state_group.command("list")
-@global_options
-def state_list() -> None:
-    """List managed campaigns: key, type, id, name."""
-    opts = current()
-    workspace = new_workspace(opts)
-    state = workspace.store.load()
-    if not state.campaigns:
-        opts.console.out(f"No campaigns in {workspace.store.path} (serial {state.serial}).")
-        return
-    width = max(len(k) for k in state.campaigns)
-    for key in sorted(state.campaigns):
-        record = state.campaigns[key]
-        opts.console.out(f"{key.ljust(width)}  {record.campaignType:<5}  {record.id}  {record.name}")
-
-
-@state_group.command("show")
-@click.argument("key")
-@global_options
-def state_show(key: str) -> None:
-    """Show one campaign's record as JSON."""
-    from campaign_sync.errors import StateError
-    from campaign_sync.report import dumps
-
-    opts = current()
-    state = new_workspace(opts).store.load()
-    record = state.campaigns.get(key)
-    if record is None:
-        raise StateError(f"no campaign {key!r} in the state (see `campaign-sync state list`)")
-    opts.console.out(dumps({key: record.to_json()}), nl=False)
-
-
-@state_group.command("rm")
-@click.argument("keys", nargs=-1, required=True)
-@lock_timeout_option
-@global_options
-def state_rm(keys: tuple[str, ...], lock_timeout: float) -> None:
-    """Forget campaigns (nothing is deleted live; they become unmanaged)."""
-    from campaign_sync import engine
-
-    opts = current()
-    opts.console.out(engine.forget(new_workspace(opts), keys, lock_timeout=lock_timeout))
-
-
-@cli.command("force-unlock")
-@global_options
-def force_unlock() -> None:
-    """Remove a stale state lock (refused while its process is still running)."""
-    opts = current()
-    store = new_workspace(opts).store
-    info = store.lock_info()
-    if info is None:
-        opts.console.out(f"No lock on {store.path}.")
-        return
-    opts.console.out(f"Removing lock: {info.describe()}")
-    store.force_unlock()
-    opts.console.out("Lock removed.")
-
-
 def _failed_summary(failed: int, total: int) -> str:
     if failed == total:
         head = "the change failed" if total == 1 else f"all {total} changes failed"
@@ -404,3 +339,7 @@ from campaign_sync.cli.commands.init import init  # noqa: E402
 cli.add_command(emulator)
 cli.add_command(export)
 cli.add_command(init)
+from campaign_sync.cli.commands.state import force_unlock, state_group  # noqa: E402
+
+cli.add_command(state_group)
+cli.add_command(force_unlock)

@@ -83,7 +83,7 @@ class Console:
         root.setLevel(level)
         root.propagate = False
         # Third-party loggers stay quiet unless -vv: httpx logs every request URL at INFO.
-        for name in ("httpx", "httpcore", "filelock"):
+        for name in ("httpx", "httpcore", "filelock", "psycopg"):
             third = logging.getLogger(name)
             third.setLevel(logging.DEBUG if self.verbosity >= 3 else logging.WARNING)
             for old in list(third.handlers):

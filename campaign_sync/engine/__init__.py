@@ -140,22 +140,6 @@ def save_plan(workspace: Workspace, run: PlanRun, path: Path) -> None:
     planfile.write(path, data)
 
 
-def _check_writable(directory: Path) -> None:
-    """Fail before any write when the state cannot be saved (reliability row S5)."""
-    import os
-    import tempfile
-
-    try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=directory)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise StateError(
-            f"cannot write the state in {directory}: {exc.strerror}; nothing was applied"
-        ) from None
-
-
 def apply(
     workspace: Workspace,
     *,
@@ -183,9 +167,9 @@ def apply(
     saved = planfile.read(planfile_path) if planfile_path is not None else None
     desired = workspace.desired
     store = workspace.store
-    _check_writable(store.path.parent)
+    store.check_writable()
     with store.lock("apply", timeout=lock_timeout):
-        state = store.load()
+        state = store.load(accept_older=force)
         if saved is not None:
             approval.check_header(saved, workspace.env.name, desired.digest, store, state)
             targets = saved.targets

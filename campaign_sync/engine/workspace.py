@@ -19,13 +19,13 @@ from campaign_sync.core.fields import Choice
 from campaign_sync.core.normalize import FlowBook, undeclared_unshown
 from campaign_sync.core.plan import Policy
 from campaign_sync.errors import Issue, Location, ManifestError
-from campaign_sync.manifests.config import Config, ResolvedEnvironment
+from campaign_sync.manifests.config import Config, ResolvedEnvironment, StateBackendSpec
 from campaign_sync.manifests.loader import DesiredState, load_desired
 
 if TYPE_CHECKING:
     from campaign_sync.kore import KoreClient
     from campaign_sync.redact import Redactor
-    from campaign_sync.state import State, StateStore
+    from campaign_sync.state import Identity, State, StateStore
 
 Progress = Callable[[str], None]
 
@@ -189,9 +189,23 @@ class Workspace:
 
     @cached_property
     def store(self) -> StateStore:
-        from campaign_sync.state import StateStore
+        """The environment's state, through its backend, checked against the environment's identity."""
+        return self.store_for(self.env.state_backend)
 
-        return StateStore(self.env.state_path)
+    def store_for(self, spec: StateBackendSpec) -> StateStore:
+        """A store of this environment's state in the backend ``spec`` names (``state migrate``)."""
+        from campaign_sync.state import StateStore
+        from campaign_sync.state.backends import open_backend
+
+        backend = open_backend(spec, self.env.name, self.environ, self.redactor)
+        return StateStore(backend, identity=self.identity)
+
+    @property
+    def identity(self) -> Identity:
+        from campaign_sync.state import Identity
+
+        env = self.env
+        return Identity(environment=env.name, host=env.host, streamId=env.stream_id, accountId=env.account_id)
 
     def client(self) -> KoreClient:
         if self._client is None:
@@ -217,6 +231,8 @@ class Workspace:
         if self._client is not None:
             self._client.close()
             self._client = None
+        if "store" in self.__dict__:
+            self.store.close()
 
     def flows(self, state: State) -> FlowBook:
         """Name -> id pairings: the config's experienceFlows win over pairings learned in state."""

@@ -7,10 +7,13 @@ path are relative to it, and manifests may not escape it.
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from campaign_sync.errors import ConfigError, Issue, Location
 from campaign_sync.manifests.models import pydantic_issues
@@ -21,6 +24,9 @@ CONFIG_NAMES = ("campaign-sync.yaml", "campaign-sync.yml")
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 #: streamId, accountId and iid go into request paths and headers: letters, digits, '.', '_', '-'.
 _API_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+_SCHEMA_NAME = r"^[a-z_][a-z0-9_]{0,62}$"
+DEFAULT_DSN_ENV = "CAMPAIGN_SYNC_PG_DSN"
+DEFAULT_SCHEMA = "campaign_sync"
 
 
 class _Strict(BaseModel):
@@ -35,13 +41,30 @@ class AuthSettings(_Strict):
     tokenEnv: Annotated[str | None, Field(pattern=_ENV_NAME)] = None
 
 
+class StateSettings(_Strict):
+    """``state:`` as a mapping. The path form (``state: PATH``) is read as ``{backend: file, path: PATH}``."""
+
+    backend: Literal["file", "postgres"] = "file"
+    path: Annotated[str | None, Field(min_length=1)] = None
+    dsnEnv: Annotated[str | None, Field(pattern=_ENV_NAME)] = None
+    schema_: Annotated[str | None, Field(alias="schema", pattern=_SCHEMA_NAME)] = None
+
+    @model_validator(mode="after")
+    def _fields_of_the_backend(self) -> StateSettings:
+        if self.backend == "file" and (self.dsnEnv is not None or self.schema_ is not None):
+            raise ValueError("dsnEnv and schema are settings of backend: postgres, not of backend: file")
+        if self.backend == "postgres" and self.path is not None:
+            raise ValueError("path is a setting of backend: file; backend: postgres takes dsnEnv and schema")
+        return self
+
+
 class Environment(_Strict):
     host: str
     streamId: Annotated[str, Field(min_length=1, pattern=_API_ID)]
     accountId: Annotated[str, Field(min_length=1, pattern=_API_ID)]
     iid: Annotated[str | None, Field(min_length=1, pattern=_API_ID)] = None
     auth: AuthSettings = AuthSettings()
-    state: Annotated[str | None, Field(min_length=1)] = None
+    state: StateSettings | None = None
     rateLimit: Annotated[int, Field(ge=1, le=100_000, description="requests per minute")] = 60
     parallelism: Annotated[int, Field(ge=1, le=64)] = 4
     vars: dict[str, str | int | float | bool] = Field(default_factory=dict)
@@ -52,6 +75,15 @@ class Environment(_Strict):
     @classmethod
     def _host(cls, value: str) -> str:
         return check_base_url(value)
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _state_path_form(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value:
+                raise ValueError("must not be empty")
+            return {"backend": "file", "path": value}
+        return value
 
 
 class Settings(_Strict):
@@ -109,8 +141,80 @@ class ResolvedEnvironment:
         self.max_change_fraction = (
             env.maxChangeFraction if env.maxChangeFraction is not None else config.settings.maxChangeFraction
         )
-        state = Path(env.state or f".campaign-sync/{name}.state.json")
-        self.state_path = state if state.is_absolute() else config.root / state
+        self.state_backend = backend_spec(env.state, name, config.root)
+        self.state_path = self.state_backend.path  # the file backend's state file, else None
+
+
+@dataclass(frozen=True)
+class StateBackendSpec:
+    """Where an environment's state lives: a file, or a PostgreSQL schema reached through a DSN variable."""
+
+    backend: Literal["file", "postgres"]
+    path: Path | None = None
+    dsn_env: str = DEFAULT_DSN_ENV
+    schema: str = DEFAULT_SCHEMA
+
+    def describe(self) -> str:
+        if self.backend == "file":
+            return f"file {_display(self.path) if self.path else '?'}"
+        return f"postgres (DSN from ${self.dsn_env}, schema {self.schema})"
+
+    def config_text(self, root: Path) -> str:
+        """The ``state:`` line for campaign-sync.yaml that selects this backend."""
+        if self.backend == "file":
+            assert self.path is not None
+            try:
+                shown = str(self.path.relative_to(root))
+            except ValueError:
+                shown = str(self.path)
+            return f"state: {{backend: file, path: {shown}}}"
+        return f"state: {{backend: postgres, dsnEnv: {self.dsn_env}, schema: {self.schema}}}"
+
+
+def backend_spec(settings: StateSettings | None, env_name: str, root: Path) -> StateBackendSpec:
+    if settings is not None and settings.backend == "postgres":
+        return StateBackendSpec(
+            "postgres", dsn_env=settings.dsnEnv or DEFAULT_DSN_ENV, schema=settings.schema_ or DEFAULT_SCHEMA
+        )
+    path = Path(settings.path if settings and settings.path else f".campaign-sync/{env_name}.state.json")
+    return StateBackendSpec("file", path=path if path.is_absolute() else root / path)
+
+
+BACKEND_SPEC_HELP = (
+    "file:PATH, or postgres:ENV_VAR[?schema=NAME] (ENV_VAR names the variable holding the DSN)"
+)
+
+
+def parse_backend_spec(text: str, root: Path) -> StateBackendSpec:
+    """``file:PATH`` (relative to the repository root) or ``postgres:ENV_VAR[?schema=NAME]``.
+
+    The DSN itself is never accepted on the command line (it would land in shell history and
+    process listings, password included), and is never repeated in the error.
+    """
+    kind, sep, rest = text.partition(":")
+    if (kind in {"postgres", "postgresql"} and rest.startswith("//")) or "://" in text or "=" in kind:
+        raise ConfigError(
+            "--to takes the name of an environment variable holding the DSN (postgres:ENV_VAR), never the "
+            "DSN itself"
+        )
+    if not sep or not rest:
+        raise ConfigError(f"--to must be {BACKEND_SPEC_HELP}")
+    if kind == "file":
+        path = Path(rest)
+        return StateBackendSpec("file", path=path if path.is_absolute() else root / path)
+    if kind in {"postgres", "pg"}:
+        name, _, query = rest.partition("?")
+        if not re.fullmatch(_ENV_NAME, name):
+            raise ConfigError(f"--to postgres:{name}: not an environment variable name ({BACKEND_SPEC_HELP})")
+        options = parse_qs(query, keep_blank_values=True, strict_parsing=False) if query else {}
+        unknown = sorted(set(options) - {"schema"})
+        if unknown:
+            raise ConfigError(f"--to: unknown option {unknown[0]!r} (only schema=NAME)")
+        schema = options.get("schema", [DEFAULT_SCHEMA])[-1]
+        if not re.fullmatch(_SCHEMA_NAME, schema):
+            raise ConfigError(f"--to: schema must match {_SCHEMA_NAME}, got {schema!r}")
+        return StateBackendSpec("postgres", dsn_env=name, schema=schema)
+    raise ConfigError(f"--to must be {BACKEND_SPEC_HELP}, not {kind}:...")
 
 
 def _display(path: Path) -> str:

@@ -25,6 +25,59 @@ class Invalid(Exception):
     """One schema problem, phrased without the file name."""
 
 
+@dataclass(frozen=True)
+class Identity:
+    """The environment a state belongs to: its name in the config, host, streamId and accountId.
+
+    Stored in the state as ``"identity": {"environment", "host", "streamId", "accountId"}``. The
+    host is compared without a trailing slash and with its scheme and name in lowercase.
+    """
+
+    environment: str
+    host: str
+    streamId: str
+    accountId: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "host", _canonical_host(self.host))
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "environment": self.environment,
+            "host": self.host,
+            "streamId": self.streamId,
+            "accountId": self.accountId,
+        }
+
+    def differences(self, other: Identity) -> list[str]:
+        """The fields that differ, as ``name: 'this' vs 'other'``."""
+        return [
+            f"{name} {mine!r} vs {theirs!r}"
+            for name, mine, theirs in zip(
+                ("environment", "host", "streamId", "accountId"),
+                self.to_json().values(),
+                other.to_json().values(),
+                strict=True,
+            )
+            if mine != theirs
+        ]
+
+    def describe(self) -> str:
+        return (
+            f"environment {self.environment!r} (host {self.host}, streamId {self.streamId}, "
+            f"accountId {self.accountId})"
+        )
+
+
+def _canonical_host(host: str) -> str:
+    text = host.strip().rstrip("/")
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return text.lower()
+    name, slash, path = rest.partition("/")
+    return f"{scheme.lower()}://{name.lower()}{slash}{path}"
+
+
 # -- values ------------------------------------------------------------------------------------------
 
 
@@ -69,11 +122,16 @@ class State:
     toolVersion: str = __version__
     campaigns: dict[str, CampaignRecord] = field(default_factory=dict)
     flows: dict[str, str] = field(default_factory=dict)
+    identity: Identity | None = None
+    """``None`` only in states written before identities existed (stamped on their next write)."""
 
     @classmethod
-    def new(cls) -> State:
+    def new(cls, identity: Identity | None = None) -> State:
         """An empty state: serial 0, a fresh uuid4 lineage."""
-        return cls(lineage=str(uuid.uuid4()))
+        return cls(lineage=str(uuid.uuid4()), identity=identity)
+
+    def with_identity(self, identity: Identity) -> State:
+        return replace(self, identity=identity)
 
     def with_campaign(self, key: str, record: CampaignRecord) -> State:
         """A copy with ``key`` set to ``record`` (added or replaced)."""
@@ -92,7 +150,7 @@ class State:
         return replace(self, flows=dict(flows))
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "version": self.version,
             "serial": self.serial,
             "lineage": self.lineage,
@@ -100,6 +158,9 @@ class State:
             "flows": dict(self.flows),
             "campaigns": {key: record.to_json() for key, record in self.campaigns.items()},
         }
+        if self.identity is not None:
+            data["identity"] = self.identity.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: Any, source: str = "<state>") -> State:
@@ -116,7 +177,8 @@ class State:
 
 # -- parsing and serializing -----------------------------------------------------------------------------
 
-_STATE_FIELDS = frozenset({"version", "serial", "lineage", "toolVersion", "flows", "campaigns"})
+_STATE_FIELDS = frozenset({"version", "serial", "lineage", "toolVersion", "flows", "campaigns", "identity"})
+_IDENTITY_FIELDS = ("environment", "host", "streamId", "accountId")
 _RECORD_FIELDS = frozenset({"id", "campaignType", "name", "applied", "updatedAt", "live", "contentHash"})
 
 
@@ -189,6 +251,7 @@ def parse_state(data: Any) -> State:
         _key(key, "campaigns"): _parse_record(value, f"campaigns[{_quote(key)}]")
         for key, value in campaigns_data.items()
     }
+    identity = _parse_identity(data["identity"]) if "identity" in data else None
     return State(
         lineage=lineage,
         serial=serial,
@@ -196,7 +259,20 @@ def parse_state(data: Any) -> State:
         toolVersion=tool_version,
         campaigns=campaigns,
         flows=flows,
+        identity=identity,
     )
+
+
+def _parse_identity(data: Any) -> Identity:
+    record = _mapping(data, "identity")
+    _no_unknown_fields(record, frozenset(_IDENTITY_FIELDS), "identity")
+    for name in _IDENTITY_FIELDS:
+        if name not in record:
+            raise Invalid(f'identity: no "{name}" field')
+    environment, host, stream_id, account_id = (
+        _text(record[name], f"identity.{name}") for name in _IDENTITY_FIELDS
+    )
+    return Identity(environment=environment, host=host, streamId=stream_id, accountId=account_id)
 
 
 def _parse_record(data: Any, where: str) -> CampaignRecord:

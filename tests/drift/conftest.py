@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from tests.e2e.conftest import emulator, ws  # noqa: F401 - fixtures shared with the e2e suite
+from tests.e2e.conftest import emulator, state_backend, ws  # noqa: F401 - fixtures shared with the e2e suite
 
 CHROMIUM_FLAGS = (
     "--headless",

@@ -78,10 +78,10 @@ def seed_strays(emulator: Emulator, ids: tuple[str, ...] = tuple(HOSTILE)) -> No
 @contextmanager
 def read_only(ws: Workspace, emulator: Emulator) -> Iterator[None]:
     """The block makes no write request and leaves the state file byte for byte as it was."""
-    before = ws.state_path.read_bytes()
+    before = ws.state_bytes()
     yield
     assert emulator.writes() == []
-    assert ws.state_path.read_bytes() == before
+    assert ws.state_bytes() == before
 
 
 def drift(ws: Workspace, *args: str) -> Result:

@@ -21,6 +21,13 @@ def emulator() -> Iterator[Emulator]:
         server.stop()
 
 
+@pytest.fixture(params=["file", "postgres"])
+def state_backend(request: pytest.FixtureRequest) -> str:
+    """Every end-to-end test runs once with each state backend."""
+    return str(request.param)
+
+
 @pytest.fixture
-def ws(tmp_path: Path, emulator: Emulator) -> Workspace:
-    return Workspace(tmp_path / "repo", emulator)
+def ws(tmp_path: Path, emulator: Emulator, state_backend: str, request: pytest.FixtureRequest) -> Workspace:
+    pg = request.getfixturevalue("pg") if state_backend == "postgres" else None
+    return Workspace(tmp_path / "repo", emulator, pg=pg)

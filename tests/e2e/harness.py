@@ -21,10 +21,12 @@ import httpx
 
 from campaign_sync.emulator import DEFAULT_ACCOUNT_ID, EmulatorApp, EmulatorServer, create_app
 from tests.fixtures.documented import STREAM as STREAM  # the samples' stream id, in every e2e config
+from tests.pgstate import PG_CANARY_PASSWORD, PgSchema
 
 CLIENT_ID = "campaign-sync-e2e"
 CANARY_SECRET = "canary-secret-7f3c9a1e5b2d4f6a8c0e1b3d5f7a9c2e"
 ACCOUNT = DEFAULT_ACCOUNT_ID
+PG_DSN_ENV = "CAMPAIGN_SYNC_PG_DSN"
 
 
 def command() -> list[str]:
@@ -118,13 +120,31 @@ def start_emulator(**options: Any) -> tuple[EmulatorApp, EmulatorServer]:
 
 
 class Workspace:
-    """A temporary campaign-sync repository wired to the emulator."""
+    """A temporary campaign-sync repository wired to the emulator.
 
-    def __init__(self, root: Path, emulator: Emulator, extra_env: str = "") -> None:
+    With ``pg`` the environment's state lives in that PostgreSQL schema (``state: {backend:
+    postgres}`` is added to every config that does not set ``state:`` itself), and the state
+    helpers below read and plant it there; without, in the default state file.
+    """
+
+    def __init__(
+        self, root: Path, emulator: Emulator, extra_env: str = "", pg: PgSchema | None = None
+    ) -> None:
         self.root = root
         self.emulator = emulator
+        self.pg = pg
         (root / "manifests").mkdir(parents=True, exist_ok=True)
         self.write_config(extra_env)
+
+    @property
+    def backend(self) -> str:
+        return "postgres" if self.pg is not None else "file"
+
+    @property
+    def state_config(self) -> str:
+        if self.pg is None:
+            return ""
+        return f"state: {{backend: postgres, dsnEnv: {PG_DSN_ENV}, schema: {self.pg.schema}}}\n"
 
     def write_config(self, extra_env: str = "") -> None:
         config = textwrap.dedent(
@@ -140,7 +160,10 @@ class Workspace:
                 vars: {{callerId: "+14155550199"}}
             """
         )
-        extra = textwrap.indent(textwrap.dedent(extra_env), "    ") if extra_env else ""
+        extra_env = textwrap.dedent(extra_env) if extra_env else ""
+        if "state:" not in extra_env:
+            extra_env += self.state_config
+        extra = textwrap.indent(extra_env, "    ") if extra_env else ""
         (self.root / "campaign-sync.yaml").write_text(config + extra)
 
     def write(self, rel: str, text: str) -> Path:
@@ -154,10 +177,49 @@ class Workspace:
 
     @property
     def state_path(self) -> Path:
+        """The default state file (file backend)."""
         return self.root / ".campaign-sync" / "test.state.json"
 
+    @property
+    def lock_info_path(self) -> Path:
+        return self.state_path.with_name("test.state.json.lock.info")
+
+    def state_bytes(self) -> bytes | None:
+        """The stored state, read from where the backend keeps it (not through campaign-sync)."""
+        if self.pg is not None:
+            return self.pg.state_bytes()
+        return self.state_path.read_bytes() if self.state_path.exists() else None
+
     def state(self) -> dict[str, Any]:
-        return dict(json.loads(self.state_path.read_text()))
+        raw = self.state_bytes()
+        assert raw is not None, f"no state stored ({self.backend} backend)"
+        return dict(json.loads(raw))
+
+    def put_state(self, data: bytes | str) -> None:
+        """Replace the stored state behind campaign-sync's back (damage, foreign copies, old copies)."""
+        raw = data.encode() if isinstance(data, str) else data
+        if self.pg is not None:
+            self.pg.put_state_bytes(raw)
+        else:
+            self.state_path.write_bytes(raw)
+
+    def plant_lock_info(self, info: Mapping[str, Any]) -> None:
+        """Record a lock holder as a run that died would have left it (its lock itself is free)."""
+        if self.pg is not None:
+            self.pg.execute(
+                "INSERT INTO {s}.locks (environment, id, operation, username, host, pid, created, version, "
+                "backend_pid, session) VALUES ('test', %s, %s, %s, %s, %s, %s, %s, 0, 'gone')",
+                tuple(info[k] for k in ("id", "operation", "user", "host", "pid", "created", "version")),
+            )
+        else:
+            self.lock_info_path.parent.mkdir(parents=True, exist_ok=True)
+            self.lock_info_path.write_text(json.dumps(dict(info)))
+
+    def lock_recorded(self) -> bool:
+        """Whether a lock holder is recorded (the lock info file, or a row of the locks table)."""
+        if self.pg is not None:
+            return self.pg.lock_row() is not None
+        return self.lock_info_path.exists()
 
     def env(self, **extra: str) -> dict[str, str]:
         keep = {
@@ -170,6 +232,7 @@ class Workspace:
             "KORE_CLIENT_ID": CLIENT_ID,
             "KORE_CLIENT_SECRET": CANARY_SECRET,
             "NO_COLOR": "1",
+            **({PG_DSN_ENV: self.pg.user_dsn} if self.pg is not None else {}),
             **extra,
         }
 
@@ -188,6 +251,7 @@ class Workspace:
         )
         result = Result(proc.returncode, proc.stdout, proc.stderr)
         assert CANARY_SECRET not in result.both, "the client secret leaked into the output"
+        assert PG_CANARY_PASSWORD not in result.both, "the database password leaked into the output"
         return result
 
     def popen(self, *args: str) -> subprocess.Popen[str]:

@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from tests.e2e.harness import ACCOUNT, CANARY_SECRET, Emulator, Workspace
+from tests.e2e.harness import ACCOUNT, CANARY_SECRET, PG_CANARY_PASSWORD, Emulator, Workspace
 from tests.e2e.support import ADVANCED, AGENTLESS, BILL, PREVIEW, base_seed, edit, setup, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -231,7 +231,7 @@ def test_sigint_finishes_the_request_in_flight_saves_state_and_exits_130(
     assert state["campaigns"]["bill-reminder"]["applied"]["description"] == "Second"
     assert state["campaigns"]["interactive-support"]["applied"]["description"] == "Chat-enabled SMS support"
     assert "skipped" in out
-    assert not (ws.state_path.parent / "test.state.json.lock.info").exists()
+    assert not ws.lock_recorded()
     rest = ws.run("apply", "--auto-approve")
     assert rest.code == 0, rest.both
     assert len(puts(emulator)) == 2
@@ -260,13 +260,13 @@ def test_corrupt_state_is_refused_without_writes(ws: Workspace, emulator: Emulat
     assert ws.run("apply", "--auto-approve").code == 0  # a second save leaves a .backup
     edit(ws, "sms.yaml", "priority: 4", "priority: 5")
     emulator.clear_journal()
-    ws.state_path.write_text(damage)
+    ws.put_state(damage)
     result = ws.run("apply", "--auto-approve")
     assert result.code == 1
     assert "unreadable" in result.err
-    assert ".backup" in result.err
+    assert (".backup" if ws.backend == "file" else "campaign-sync state history") in result.err
     assert emulator.writes() == []
-    assert ws.state_path.read_text() == damage
+    assert ws.state_bytes() == damage.encode()
 
 
 def test_foreign_state_is_refused_for_a_saved_plan(ws: Workspace, emulator: Emulator, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -275,7 +275,7 @@ def test_foreign_state_is_refused_for_a_saved_plan(ws: Workspace, emulator: Emul
     assert ws.run("plan", "--out", "plan.json").code == 0
     state = ws.state()
     state["lineage"] = "00000000-0000-4000-8000-00000000beef"
-    ws.state_path.write_text(json.dumps(state))
+    ws.put_state(json.dumps(state))
     result = ws.run("apply", "plan.json")
     assert result.code == 1
     assert "lineage" in result.err
@@ -376,11 +376,19 @@ def test_apply_without_a_terminal_needs_auto_approve_and_calls_nothing(
 
 def test_unwritable_state_location_fails_before_any_request(ws: Workspace, emulator: Emulator) -> None:
     setup(ws, emulator, adopt=False)
-    (ws.root / "blocker").write_text("a file where the state directory should be")
-    ws.write_config("state: blocker/test.state.json\n")
-    result = ws.run("apply", "--auto-approve")
+    env = ws.env()
+    if ws.backend == "file":
+        (ws.root / "blocker").write_text("a file where the state directory should be")
+        ws.write_config("state: blocker/test.state.json\n")
+        expected = "cannot write the state"
+    else:  # a database that does not answer: nothing is sent to the API either
+        env["UNREACHABLE_DSN"] = f"postgresql://campaign_sync:{PG_CANARY_PASSWORD}@127.0.0.1:1/campaign_sync"
+        ws.write_config("state: {backend: postgres, dsnEnv: UNREACHABLE_DSN}\n")
+        expected = "cannot connect to postgres state 'test'"
+    result = ws.run("apply", "--auto-approve", env=env)
     assert result.code == 1
-    assert "cannot write the state" in result.err
+    assert expected in result.err
+    assert "Traceback" not in result.err
     assert emulator.journal() == []
 
 

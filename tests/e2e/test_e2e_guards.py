@@ -51,12 +51,12 @@ def test_sigterm_before_any_write_exits_130_and_releases_the_lock(ws: Workspace,
     edit(ws, "sms.yaml", "priority: 3", "priority: 4")
     emulator.fault(method="POST", path="getAllCampaignDetails", delay=30, times=1)
     proc = ws.popen("apply", "--auto-approve")
-    wait_for(lambda: ws.state_path.with_name("test.state.json.lock.info").exists(), "apply to take the lock")
+    wait_for(ws.lock_recorded, "apply to take the lock")
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, out + err
     assert "Traceback" not in err
-    assert not ws.state_path.with_name("test.state.json.lock.info").exists()
+    assert not ws.lock_recorded()
     assert emulator.writes() == []
 
 

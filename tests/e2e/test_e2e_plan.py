@@ -238,22 +238,19 @@ def test_state_list_show_rm(ws: Workspace, emulator: Emulator) -> None:
 
 def test_force_unlock_removes_a_stale_lock(ws: Workspace, emulator: Emulator) -> None:
     setup(ws, emulator)
-    info = ws.state_path.with_name("test.state.json.lock.info")
-    info.write_text(
-        json.dumps(
-            {
-                "id": "1",
-                "operation": "apply",
-                "user": "ci",
-                "host": "elsewhere",
-                "pid": 99999999,
-                "created": "2026-11-27T00:00:00Z",
-                "version": "0.1.0",
-            }
-        )
+    ws.plant_lock_info(
+        {
+            "id": "1",
+            "operation": "apply",
+            "user": "ci",
+            "host": "elsewhere",
+            "pid": 99999999,
+            "created": "2026-11-27T00:00:00Z",
+            "version": "0.1.0",
+        }
     )
     result = ws.run("force-unlock")
     assert result.code == 0, result.both
     assert "apply (pid 99999999 on elsewhere" in result.out
-    assert not info.exists()
+    assert not ws.lock_recorded()
     assert ws.run("force-unlock").out.startswith("No lock")

@@ -20,7 +20,6 @@ import pytest
 
 from tests.e2e.harness import ACCOUNT, CANARY_SECRET, CLIENT_ID, STREAM, Emulator
 from tests.e2e.support import BASE, BILL, FLOWS_CONFIG, base_seed
-from tests.scaffold import pending
 from tests.scaffold.github_api import BOT, GitHub
 from tests.scaffold.runner import TOKEN, Job, Remote, StepResult
 from tests.scaffold.workflows import WORKFLOW_NAMES
@@ -188,7 +187,6 @@ def test_a_failed_plan_replaces_the_comment_so_no_stale_plan_stays_visible(
     assert "https://github.test/acme/campaigns/actions/runs/4242" in comment["body"]
 
 
-@pending.plan_digest
 def test_a_pull_request_gets_one_plan_comment_per_environment_with_its_digest(
     tmp_path: Path, seeded: Emulator, github: GitHub
 ) -> None:
@@ -259,7 +257,6 @@ def apply_job(remote: Remote, env: str, digests: str) -> tuple[Job, StepResult, 
     return job, applied, saved
 
 
-@pending.expect_digest
 def test_merge_applies_exactly_the_digest_of_the_plan_shown_after_approval(
     tmp_path: Path, seeded: Emulator
 ) -> None:
@@ -295,7 +292,6 @@ def test_merge_applies_exactly_the_digest_of_the_plan_shown_after_approval(
     assert json.loads((again_job.work / "plan.json").read_text())["plan"]["summary"]["update"] == 0
 
 
-@pending.expect_digest
 def test_merge_refuses_with_zero_writes_and_shows_the_new_plan_when_live_moved_after_approval(
     tmp_path: Path, seeded: Emulator
 ) -> None:
@@ -320,7 +316,6 @@ def test_merge_refuses_with_zero_writes_and_shows_the_new_plan_when_live_moved_a
     assert "priority" in applied.out, "and in the log"
 
 
-@pending.plan_digest
 def test_a_plan_without_changes_asks_nobody_for_approval(tmp_path: Path, seeded: Emulator) -> None:
     remote = Remote(tmp_path, base_files(seeded))
     (env,) = environments(remote, APPLY)
@@ -375,7 +370,6 @@ def test_drift_opens_one_issue_per_environment_updates_it_while_it_persists_and_
     assert len(github.writes()) == 5
 
 
-@pending.drift_output_dir
 def test_nightly_drift_reads_live_once_and_publishes_every_format_and_the_issue(
     tmp_path: Path, seeded: Emulator, github: GitHub
 ) -> None:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.scaffold import pending
 from tests.scaffold.runner import BRANCH, TOKEN, Job, Remote, StepResult, steps_named
 from tests.scaffold.workflows import WORKFLOW_NAMES
 
@@ -224,7 +223,6 @@ def test_the_save_runs_after_a_failed_apply_but_only_for_the_file_backend() -> N
     )
 
 
-@pending.postgres_backend
 def test_an_environment_kept_in_postgres_never_touches_the_state_branch(tmp_path: Path) -> None:
     remote = Remote(
         tmp_path,

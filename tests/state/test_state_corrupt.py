@@ -115,9 +115,16 @@ def test_the_backup_named_in_the_message_restores_a_good_state(store: StateStore
     with pytest.raises(StateError, match="previous copy"):
         store.load()
     store.path.write_bytes(store.backup_path.read_bytes())
-    restored = store.load()
+    with pytest.raises(
+        StateError, match=rf"at serial {saved.serial - 1}, but serial {saved.serial} .* --force"
+    ):
+        store.load()  # an older copy is noticed, never taken silently
+    restored = store.load(accept_older=True)
     assert restored.serial == saved.serial - 1
     assert restored.lineage == saved.lineage
+    resaved = store.save(restored)
+    assert resaved.serial == saved.serial + 1  # never a serial that was written before
+    assert StateStore(store.path).load().serial == saved.serial + 1
 
 
 def test_a_byte_order_mark_is_accepted(store: StateStore) -> None:

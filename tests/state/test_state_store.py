@@ -94,7 +94,10 @@ def test_identical_content_writes_nothing(store: StateStore) -> None:
     assert again.serial == rebuilt.serial == saved.serial == 1
     assert fingerprint(store.path) == before
     assert not store.backup_path.exists()
-    assert sorted(p.name for p in store.path.parent.iterdir()) == ["prod.state.json"]
+    assert sorted(p.name for p in store.path.parent.iterdir()) == [
+        "prod.state.json",
+        "prod.state.json.lock.serial",
+    ]
 
 
 def test_a_new_tool_version_alone_does_not_rewrite_the_file(store: StateStore) -> None:

@@ -59,10 +59,10 @@ def describe(config: Config, name: str) -> dict[str, Any]:
 def state_of(resolved: ResolvedEnvironment) -> dict[str, Any]:
     """Where an environment's state is kept: ``{"backend": "file", "path": ...}``, or a backend's
     settings (the name of the variable holding a DSN, never the DSN)."""
-    backend = getattr(resolved, "state_backend", None)  # the backend seam, where the config has one
-    if backend is not None and backend.backend != "file":
+    backend = resolved.state_backend
+    if backend.path is None:
         return {"backend": str(backend.backend), "dsnEnv": backend.dsn_env, "schema": backend.schema}
-    return {"backend": "file", "path": _relative(resolved.state_path, resolved.config.root)}
+    return {"backend": "file", "path": _relative(backend.path, resolved.config.root)}
 
 
 def state_text(state: dict[str, Any]) -> str:
