@@ -74,7 +74,7 @@ def record(index: int, revision: int = 0) -> CampaignRecord:
         name=applied["name"],
         applied=applied,
         updatedAt=live["updatedAt"],
-        live=live,
+        cached=live,
         contentHash="sha256:" + f"{index:064x}"[-64:],
     )
 
