@@ -33,6 +33,7 @@ Only ``cli.py`` turns these into exit codes; library code raises, never exits.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -161,6 +162,16 @@ class ApiError(CampaignSyncError):
         self.attempts = attempts
         self.detail = message
         super().__init__(self._render())
+
+    def restated(self, detail: str) -> ApiError:
+        """The same failed call (its type, request, status and the server's words), told with ``detail``.
+
+        A copy, not a chain: the new error carries no ``__cause__`` or traceback of this one.
+        """
+        other = copy.copy(self)
+        other.detail = detail
+        other.args = (other._render(),)
+        return other
 
     def _render(self) -> str:
         """One line: the server's words escaped (``sanitize``), so they cannot fake our output."""

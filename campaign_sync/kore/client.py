@@ -197,13 +197,9 @@ class KoreClient(Caller):
                         return found
                 if failure.retryable and failure.maybe_applied and name is None:
                     raise AttemptFailure(
-                        type(failure.error)(
+                        failure.error.restated(
                             f"{failure.error.detail}; the campaign may have been created, and without a "
-                            "name it cannot be looked up, so the create is not retried",
-                            method=call.method,
-                            path=failure.error.path,
-                            status=failure.error.status,
-                            kore_message=failure.error.kore_message,
+                            "name it cannot be looked up, so the create is not retried"
                         ),
                         retryable=False,
                         maybe_applied=True,
@@ -273,13 +269,9 @@ class KoreClient(Caller):
                     raise
                 if holds is None:
                     raise AttemptFailure(
-                        type(failure.error)(
+                        failure.error.restated(
                             f"{failure.error.detail}; the update may have been applied, so it is not sent "
-                            "again blind: run `campaign-sync plan` to see whether it took",
-                            method=call.method,
-                            path=failure.error.path,
-                            status=failure.error.status,
-                            kore_message=failure.error.kore_message,
+                            "again blind: run `campaign-sync plan` to see whether it took"
                         ),
                         retryable=False,
                         maybe_applied=True,
@@ -297,13 +289,9 @@ class KoreClient(Caller):
             raise
         except ApiError as exc:
             raise AttemptFailure(
-                type(exc)(
+                exc.restated(
                     f"the {call.method} may have been applied, and reading the campaign back to check failed "
-                    f"({exc.detail}); run `campaign-sync plan` to see whether it took",
-                    method=exc.method,
-                    path=exc.path,
-                    status=exc.status,
-                    kore_message=exc.kore_message,
+                    f"({exc.detail}); run `campaign-sync plan` to see whether it took"
                 ),
                 retryable=False,
                 maybe_applied=True,
@@ -338,13 +326,9 @@ class KoreClient(Caller):
             raise
         except ApiError as exc:
             raise AttemptFailure(
-                type(exc)(
+                exc.restated(
                     f"could not check whether an earlier attempt created {name!r} ({exc.detail}); "
-                    "run plan again before retrying",
-                    method=exc.method,
-                    path=exc.path,
-                    status=exc.status,
-                    kore_message=exc.kore_message,
+                    "run plan again before retrying"
                 ),
                 retryable=False,
                 maybe_applied=True,

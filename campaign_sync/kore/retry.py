@@ -129,14 +129,7 @@ def exhausted(error: ApiError, attempts: int, elapsed: float, *, over_budget_wai
     if over_budget_wait is not None:
         detail += f" (the next retry, in {over_budget_wait:.0f}s, would pass the retry budget)"
     detail = f"{error.detail}; {detail}" if error.detail else detail
-    return type(error)(
-        detail,
-        method=error.method,
-        path=error.path,
-        status=error.status,
-        kore_message=error.kore_message,
-        retry_after=error.retry_after,
-    )
+    return error.restated(detail)
 
 
 @dataclass(frozen=True)
