@@ -339,7 +339,9 @@ from campaign_sync.cli.commands.init import init  # noqa: E402
 cli.add_command(emulator)
 cli.add_command(export)
 cli.add_command(init)
+from campaign_sync.cli.commands.refresh import refresh_command  # noqa: E402
 from campaign_sync.cli.commands.state import force_unlock, state_group  # noqa: E402
 
+cli.add_command(refresh_command)
 cli.add_command(state_group)
 cli.add_command(force_unlock)

@@ -1,4 +1,4 @@
-"""Orchestration only: plan, drift, apply, import, forget, export.
+"""Orchestration only: plan, drift, apply, refresh (the state bootstrap), import, forget, export.
 
 The pure core (normalize, diff, plan, drift, report) never sees a client, a path or a clock;
 this module is where they meet. The workspace is ``workspace.py``, reading live is ``refresh.py``,
@@ -208,6 +208,103 @@ def apply(
                 result.state = applying.fill_cache(client, store, result.state, forbidden)
             result.interrupted = result.interrupted or stop.requested  # a signal at any point: exit 130
         return ApplyOutcome(plan_value, result)
+
+
+@dataclass(frozen=True)
+class RefreshRun:
+    """What ``refresh`` recorded in the state (nothing is written live)."""
+
+    adopted: tuple[str, ...]  # manifest keys newly tied to a live campaign of the same name
+    cached: int  # managed campaigns whose cached document was stored or renewed
+    current: int  # managed campaigns whose cached document was already current
+    unmanaged: int
+    pending: int  # changes the next plan shows (creates included: refresh never records those)
+    serial: int
+    saved: bool
+
+
+def refresh_state(
+    workspace: Workspace, *, targets: Sequence[str] = (), full: bool = False, lock_timeout: float = 0.0
+) -> RefreshRun:
+    """Record adoptions and cache every managed document in the state, reading live only.
+
+    The bootstrap of a large account: the same refresh and plan as ``plan``, under the state lock;
+    then every manifest campaign matched by name is recorded as ``apply`` records it (an unchanged
+    one with the manifest's view, a changed one with the live view, as ``import`` does) and every
+    managed document read is cached with its ``updatedAt``, so later plans need only list calls.
+    Campaigns the plan would create are never recorded. No write request; one state save, at the end.
+    """
+    from campaign_sync.core.normalize import content_hash, live_view
+    from campaign_sync.core.plan import Action
+    from campaign_sync.engine import writes as applying
+    from campaign_sync.state import CampaignRecord
+
+    desired = workspace.desired
+    store = workspace.store
+    store.check_writable()
+    with store.lock("refresh", timeout=lock_timeout):
+        before = store.load()
+        client = workspace.client()
+        live = refresh(client, desired, before, targets=targets, full=full, progress=workspace.progress)
+        live = read_left_manifests(client, live, desired, before, targets=targets, full=full)
+        plan_value = _plan_for(workspace, live, before, targets)
+        by_id = {c.id: c for c in live}
+        docs = applying.with_docs(tuple(live))
+        state = applying.record_matches(before, plan_value, docs)
+        flows = workspace.flows(before)
+        for change in plan_value.changes:
+            seen = by_id.get(change.campaign_id or "")
+            if change.action is Action.CREATE or seen is None or seen.doc is None:
+                continue
+            old = state.campaigns.get(change.key)
+            if old is not None and old.id == seen.id:  # managed: what was applied stays as it was
+                record = dataclasses.replace(
+                    old, updatedAt=seen.updated_at, cached=dict(seen.doc), contentHash=content_hash(seen.doc)
+                )
+            elif old is None and change.action is Action.UPDATE:  # adopted, not yet applied
+                view, _facts = live_view(seen.campaign_type, seen.doc, seen.item, flows)
+                record = CampaignRecord(
+                    id=seen.id,
+                    campaignType=seen.campaign_type,
+                    name=seen.name,
+                    applied=view,
+                    updatedAt=seen.updated_at,
+                    cached=dict(seen.doc),
+                    contentHash=content_hash(seen.doc),
+                )
+            else:
+                continue
+            state = state.with_campaign(change.key, record)
+        for key, old in state.campaigns.items():  # managed campaigns whose keys left the manifests
+            seen = by_id.get(old.id)
+            if key in desired.campaigns or seen is None or seen.doc is None or old.cached == seen.doc:
+                continue
+            state = state.with_campaign(
+                key,
+                dataclasses.replace(
+                    old, updatedAt=seen.updated_at, cached=dict(seen.doc), contentHash=content_hash(seen.doc)
+                ),
+            )
+        saved = store.save(state, tuple(workspace.redactor.secrets()))
+    adopted = tuple(k for k in sorted(state.campaigns) if k not in before.campaigns)
+    renewed = current = 0
+    for key, record in state.campaigns.items():
+        if record.cached is None:
+            continue
+        old = before.campaigns.get(key)
+        if old is not None and old.cached == record.cached and old.updatedAt == record.updatedAt:
+            current += 1
+        else:
+            renewed += 1
+    return RefreshRun(
+        adopted=adopted,
+        cached=renewed,
+        current=current,
+        unmanaged=plan_value.summary.unmanaged,
+        pending=len(plan_value.changes),
+        serial=saved.serial,
+        saved=saved.serial != before.serial,
+    )
 
 
 @dataclass(frozen=True)
