@@ -7,6 +7,7 @@ models, httpx, deepdiff, Jinja2) are imported inside the commands so ``--help`` 
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -39,7 +40,28 @@ class _Group(click.Group):
     def main(  # type: ignore[override]
         self, args: list[str] | None = None, prog_name: str | None = None, **_extra: Any
     ) -> NoReturn:
-        sys.exit(_run(self, list(sys.argv[1:] if args is None else args)))
+        code = _run(self, list(sys.argv[1:] if args is None else args))
+        try:
+            sys.stdout.flush()  # output still buffered must meet a closed pipe here, not at exit
+        except BrokenPipeError:
+            code = _reader_gone()
+        sys.exit(code)
+
+
+#: Exit code when stdout's reader went away (`campaign-sync state list | head -1`): 128 + SIGPIPE,
+#: what a shell reports for a command killed by SIGPIPE, so `set -o pipefail` sees it as such.
+READER_GONE = 141
+
+
+def _reader_gone() -> int:
+    """stdout's reader is gone: stop quietly (Python's recipe: point stdout at devnull so the
+    interpreter's last flush at exit cannot raise again), no message, no traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor behind stdout: nothing left to flush
+        pass
+    return READER_GONE
 
 
 @click.group(
@@ -56,7 +78,7 @@ def cli() -> None:
 
     \b
     Exit codes: 0 success, 1 error, 2 changes/drift (plan --detailed-exitcode, drift),
-    130 interrupted.
+    130 interrupted, 141 the reader of stdout went away (a closed pipe).
     """
 
 
@@ -292,6 +314,8 @@ def _run(group: click.Group, args: list[str]) -> int:
             group.invoke(ctx)
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except BrokenPipeError:
+        return _reader_gone()
     except click.exceptions.Abort:
         say("Aborted.")
         return ExitCode.INTERRUPTED

@@ -42,10 +42,14 @@ def state_list() -> None:
     if not state.campaigns:
         opts.console.out(f"No campaigns in {location} (serial {state.serial}).")
         return
-    width = max(len(k) for k in state.campaigns)
-    for key in sorted(state.campaigns):
-        record = state.campaigns[key]
-        opts.console.out(f"{key.ljust(width)}  {record.campaignType:<5}  {record.id}  {record.name}")
+    from campaign_sync.sanitize import escape
+
+    # One line per campaign: every value escaped whole (a newline in a name cannot start a line).
+    rows = {escape(key): state.campaigns[key] for key in sorted(state.campaigns)}
+    width = max(len(k) for k in rows)
+    for key, record in rows.items():
+        ctype, cid, name = escape(record.campaignType), escape(record.id), escape(record.name)
+        opts.console.out(f"{key.ljust(width)}  {ctype:<5}  {cid}  {name}")
 
 
 @state_group.command("show")

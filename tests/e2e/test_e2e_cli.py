@@ -1,0 +1,82 @@
+"""The CLI's edges end to end: a closed pipe, one line per campaign, targeting notices, approval
+without a terminal, shell completion."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tests.e2e.harness import Emulator, Workspace, command
+from tests.e2e.support import setup
+
+pytestmark = pytest.mark.e2e
+
+
+def plant_many(ws: Workspace, emulator: Emulator, n: int) -> None:
+    """A state of ``n`` campaigns (copies of one real record), as a long-lived account has."""
+    setup(ws, emulator)
+    state = ws.state()
+    record = state["campaigns"]["bill-reminder"]
+    state["campaigns"] = {
+        f"reminder-{i:05d}": {**record, "id": f"cd-00000000-0000-4000-8000-{i:012d}", "name": f"Reminder {i}"}
+        for i in range(n)
+    }
+    ws.put_state(json.dumps(state))
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(ws: Workspace, emulator: Emulator) -> None:
+    plant_many(ws, emulator, 3000)  # ~200 KB of output: far more than a pipe buffer holds
+    proc = subprocess.Popen(
+        [*command(), "state", "list"],
+        cwd=ws.root,
+        env=ws.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away while the command still has lines to write
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141
+    assert first.startswith(b"reminder-00000 ")
+    assert err == b""  # no message, no traceback, no "Exception ignored"
+
+    full = ws.run("state", "list")  # with a reader to the end, every line arrives
+    assert full.code == 0, full.err
+    assert len(full.out.splitlines()) == 3000
+
+
+def test_a_closed_pipe_through_a_shell_is_quiet_too(ws: Workspace, emulator: Emulator) -> None:
+    plant_many(ws, emulator, 3000)
+    cli = " ".join(f"'{part}'" for part in command())
+    result = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {cli} state list | head -n 2 >/dev/null; echo ${{PIPESTATUS[0]}}"],
+        cwd=ws.root,
+        env=ws.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout.strip() == "141"
+    assert result.stderr == ""
+
+
+def test_state_list_is_one_line_per_campaign_whatever_the_names(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    state = ws.state()
+    records = state["campaigns"]
+    records["bill-reminder"]["name"] = "Bill\nfake-key  sms    cd-1  Fake\x1b[2J\u202e"
+    records["evil\nkey\r\x07"] = records.pop("collections")
+    ws.put_state(json.dumps(state))
+    result = ws.run("state", "list")
+    assert result.code == 0, result.both
+    lines = result.out.splitlines()
+    assert len(lines) == 4
+    assert not any(ch in result.out for ch in "\x1b\r\x07\u202e")
+    bill = next(line for line in lines if line.startswith("bill-reminder"))
+    assert bill.endswith("Bill\\u000afake-key  sms    cd-1  Fake\\u001b[2J\\u202e")
+    assert any(line.startswith("evil\\u000akey\\u000d\\u0007 ") for line in lines)
