@@ -19,6 +19,8 @@ import click
 
 from campaign_sync import __version__
 from campaign_sync.cli.options import (
+    APPLY_TARGETED,
+    PLAN_TARGETED,
     Options,
     current,
     environ,
@@ -27,6 +29,7 @@ from campaign_sync.cli.options import (
     refresh_option,
     report_requests,
     target_option,
+    targeting_notice,
 )
 from campaign_sync.cli.options import (
     workspace as new_workspace,
@@ -131,7 +134,14 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str,
     workspace = new_workspace(opts)
     try:
         run = engine.plan(workspace, targets=targets, full=refresh == "full")
+        notice = None
+        if targets:
+            keys = {*workspace.desired.campaigns, *run.state.campaigns}
+            notice = targeting_notice(targets, keys, PLAN_TARGETED)
+            opts.console.err(f"Warning: {notice}")
         opts.console.out(render_plan(run.plan, fmt, opts.console.style), nl=False)
+        if notice and fmt == "text":
+            opts.console.out(f"\n{notice}")
         if out:
             engine.save_plan(workspace, run, Path(out))
             opts.console.progress(f"Saved the plan to {out}; apply it with: campaign-sync apply {out}")
@@ -210,14 +220,21 @@ def apply(
         )
     interactive = sys.stdin.isatty()  # the question goes to stderr, so stdout may be piped
     if not planfile and not expect_digest and not auto_approve and not interactive:
-        raise click.UsageError(
+        raise click.ClickException(  # not a usage mistake: no usage block, one clear message
             "apply needs approval: run it in a terminal, pass --auto-approve or --expect-digest "
             "sha256:HEX (the digest of the plan you approved), or apply a saved plan "
             "(`campaign-sync plan --out plan.json` then `campaign-sync apply plan.json`)"
         )
 
     def show(plan: Any) -> None:
+        notice = None
+        if targets:  # under the lock already: this read sees the state the plan was made from
+            keys = {*workspace.desired.campaigns, *workspace.store.load().campaigns}
+            notice = targeting_notice(targets, keys, APPLY_TARGETED)
+            console.err(f"Warning: {notice}")
         console.out(render_plan(plan, "text", console.style), nl=False)
+        if notice:
+            console.out(f"\n{notice}")
 
     def approve(_plan: Any) -> bool:
         if auto_approve:

@@ -195,6 +195,30 @@ def report_requests(opts: Options, workspace: engine.Workspace) -> None:
         opts.console.progress(f"API requests: {total} ({detail})")
 
 
+def targeting_notice(targets: tuple[str, ...], keys: set[str], consequence: str) -> str:
+    """Terraform's warning for ``--target``: how few campaigns were considered, and what that means.
+
+    ``keys`` are every campaign key the run could consider (the manifests' and the state's).
+    """
+    considered = len(set(targets))
+    total = len(keys | set(targets))
+    return (
+        f"Targeting is in effect: only {considered} of {total} campaign{'s' if total != 1 else ''} "
+        f"{'was' if considered == 1 else 'were'} considered; {consequence}"
+    )
+
+
+PLAN_TARGETED = (
+    "the plan may be incomplete: changes to the other campaigns are not shown. Use --target for "
+    "exceptional cases, then run `campaign-sync plan` without it."
+)
+APPLY_TARGETED = (
+    "changes to the other campaigns are not applied; run `campaign-sync plan` without --target to "
+    "see what is left."
+)
+DRIFT_TARGETED = "drift of the other campaigns is not reported."
+
+
 target_option = click.option(
     "--target",
     "targets",

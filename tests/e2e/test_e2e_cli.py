@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from tests.e2e.harness import Emulator, Workspace, command
-from tests.e2e.support import setup
+from tests.e2e.support import edit, setup
 
 pytestmark = pytest.mark.e2e
 
@@ -80,3 +80,44 @@ def test_state_list_is_one_line_per_campaign_whatever_the_names(ws: Workspace, e
     bill = next(line for line in lines if line.startswith("bill-reminder"))
     assert bill.endswith("Bill\\u000afake-key  sms    cd-1  Fake\\u001b[2J\\u202e")
     assert any(line.startswith("evil\\u000akey\\u000d\\u0007 ") for line in lines)
+
+
+def test_target_says_that_targeting_is_in_effect(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "description: Due date reminder", "description: Targeted")
+    notice = "Targeting is in effect: only 1 of 4 campaigns was considered; "
+    plan = ws.run("plan", "--target", "bill-reminder")
+    assert plan.code == 0, plan.both
+    assert f"Warning: {notice}the plan may be incomplete" in plan.err
+    assert plan.out.rstrip().splitlines()[-1].startswith(notice)  # in the plan's text output too
+    two = ws.run("plan", "--target", "bill-reminder", "--target", "collections", "--format", "json")
+    assert "only 2 of 4 campaigns were considered" in two.err
+    assert json.loads(two.out)["environment"] == "test"  # JSON stays JSON
+    untargeted = ws.run("plan")
+    assert "Targeting" not in untargeted.both
+
+    drift = ws.run("drift", "--target", "collections")
+    assert drift.code == 0, drift.both
+    assert f"{notice}drift of the other campaigns is not reported" in drift.err
+
+    apply = ws.run("apply", "--auto-approve", "--target", "bill-reminder")
+    assert apply.code == 0, apply.both
+    assert f"Warning: {notice}changes to the other campaigns are not applied" in apply.err
+    assert notice in apply.out
+    assert len([w for w in emulator.writes() if w["method"] == "PUT"]) == 1
+
+
+def test_apply_without_a_terminal_or_approval_is_one_clear_error(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "description: Due date reminder", "description: Needs approval")
+    result = ws.run("apply", input="")  # stdin is not a terminal
+    assert result.code == 1
+    assert result.out == ""
+    assert "Usage:" not in result.err
+    assert "Try 'campaign-sync" not in result.err
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert lines[0].startswith("Error: apply needs approval")
+    assert "--auto-approve" in lines[0]
+    assert "plan --out plan.json" in lines[0]
+    assert emulator.journal() == []  # refused before any request

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from campaign_sync.cli.options import current, global_options, refresh_option, report_requests, target_option
+from campaign_sync.cli.options import (
+    DRIFT_TARGETED,
+    current,
+    global_options,
+    refresh_option,
+    report_requests,
+    target_option,
+    targeting_notice,
+)
 from campaign_sync.cli.options import workspace as new_workspace
 from campaign_sync.errors import ExitCode, OutputError
 
@@ -111,6 +119,9 @@ def drift(
     workspace = new_workspace(opts)
     try:
         run = engine.drift(workspace, targets=targets, full=refresh == "full")
+        if targets:
+            keys = {*workspace.desired.campaigns, *workspace.store.load().campaigns}
+            opts.console.err(f"Warning: {targeting_notice(targets, keys, DRIFT_TARGETED)}")
     finally:
         report_requests(opts, workspace)
         workspace.close()
