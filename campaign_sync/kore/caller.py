@@ -73,7 +73,7 @@ class Caller:
         redactor: Redactor,
         *,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         budget: RunBudget | None = None,
@@ -81,14 +81,15 @@ class Caller:
         limiter: RateLimiter | None = None,
     ) -> None:
         """``budget``: the run's deadline (default: none); ``notices``: where progress lines go
-        (default: the log); ``limiter``: the account's pace (default: one on the real clock, built
+        (default: the log); ``sleep``: the retry waits (default: real time in slices that report
+        progress, ``Notices.sliced``); ``limiter``: the account's pace (default: one on the real clock, built
         from ``settings``; tests pass one on an injected clock)."""
         self.settings = settings
         self.counter = RequestCounter()
         self.budget = budget or RunBudget(None, clock=clock)
         self.notices = notices or Notices()
         self._redactor = redactor
-        self._sleep = sleep
+        self._sleep = sleep if sleep is not None else self.notices.sliced(time.sleep)
         self._clock = clock
         self._wall_clock = wall_clock
         self._tokens = TokenSource(credentials, redactor, clock=clock, wall_clock=wall_clock)

@@ -8,7 +8,10 @@ connection-refused retries were silent for 13 s. The client reports three kinds 
   a sliding window) are added up and reported at most every ``interval`` seconds;
 * **retries**: each one, with what failed, why, and the wait before the next attempt;
 * **account events**: a 429 that pauses every request, and a change of the pace the client
-  keeps (adaptive rate, ``ratelimit.py``).
+  keeps (adaptive rate, ``ratelimit.py``);
+* **long retry waits**: a backoff or a ``Retry-After`` of a minute would be one silent sleep;
+  :meth:`Notices.sliced` sleeps it in slices and says every ``interval`` seconds that the run
+  still waits (the client's default sleep; tests inject their own and see whole waits).
 
 The engine sets ``status`` ("12 of 70 changes done"), which ends every line, so each says how far
 the run has got. The sink is the console's progress line (stderr, silenced by ``-q``, scrubbed
@@ -107,3 +110,18 @@ class Notices:
                 self._last_wait_line = now
         if due:
             self.say(f"{why}: still waiting, {left:.0f}s left")
+
+    def sliced(self, sleep: Callable[[float], None]) -> Callable[[float], None]:
+        """``sleep`` in slices of at most ``interval`` seconds, saying after each that the run still
+        waits (while at least a second is left), so a long retry wait is never silent."""
+
+        def wait(seconds: float) -> None:
+            left = float(seconds)
+            while left > 0:
+                step = min(left, self.interval)
+                sleep(step)
+                left -= step
+                if left >= 1.0:
+                    self.still_waiting(left, "waiting to retry")
+
+        return wait

@@ -121,3 +121,15 @@ def test_apply_without_a_terminal_or_approval_is_one_clear_error(ws: Workspace, 
     assert "--auto-approve" in lines[0]
     assert "plan --out plan.json" in lines[0]
     assert emulator.journal() == []  # refused before any request
+
+
+def test_a_long_retry_wait_is_not_silent_without_a_terminal(ws: Workspace, emulator: Emulator) -> None:
+    setup(ws, emulator)
+    emulator.fault(method="POST", path="getAllCampaignDetails", statuses=[503], retryAfter="7")
+    result = ws.run("plan")  # stderr is a pipe here, as in CI
+    assert result.code == 0, result.both
+    lines = result.err.splitlines()
+    retry = [i for i, line in enumerate(lines) if "-> HTTP 503; retrying in 7.0s (attempt 2 of" in line]
+    assert len(retry) == 1, result.err
+    waiting = [line for line in lines if line.startswith("waiting to retry: still waiting, 2s left")]
+    assert len(waiting) == 1, result.err  # one more line when the clock passed 5 s of the 7 s wait
