@@ -43,6 +43,11 @@ class _Group(click.Group):
     def main(  # type: ignore[override]
         self, args: list[str] | None = None, prog_name: str | None = None, **_extra: Any
     ) -> NoReturn:
+        instruction = os.environ.get(COMPLETE_VAR)
+        if instruction:  # the shell asks for completions (or their script): click's own machinery
+            from click.shell_completion import shell_complete
+
+            sys.exit(shell_complete(self, {}, "campaign-sync", COMPLETE_VAR, instruction))
         code = _run(self, list(sys.argv[1:] if args is None else args))
         try:
             sys.stdout.flush()  # output still buffered must meet a closed pipe here, not at exit
@@ -50,6 +55,9 @@ class _Group(click.Group):
             code = _reader_gone()
         sys.exit(code)
 
+
+#: Shell completion: `eval "$(_CAMPAIGN_SYNC_COMPLETE=bash_source campaign-sync)"` (zsh_source, fish_source).
+COMPLETE_VAR = "_CAMPAIGN_SYNC_COMPLETE"
 
 #: Exit code when stdout's reader went away (`campaign-sync state list | head -1`): 128 + SIGPIPE,
 #: what a shell reports for a command killed by SIGPIPE, so `set -o pipefail` sees it as such.

@@ -93,6 +93,21 @@ def _set(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
     return callback
 
 
+def _complete_environment(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of ``-e``: the environment names of the config (``--config`` or found
+    upward). Completion never fails loudly: a config that cannot be read completes nothing."""
+    from click.shell_completion import CompletionItem
+
+    opts = ctx.find_object(Options)
+    try:
+        from campaign_sync.manifests.config import load_config
+
+        names = sorted(load_config(opts.config if opts else None).settings.environments)
+    except Exception:  # noqa: BLE001 - a broken config must not break the user's shell
+        return []
+    return [CompletionItem(name) for name in names if name.startswith(incomplete)]
+
+
 def global_options(func: F) -> F:
     """--config, -e/--env, --var, --no-color, -v, -q, --timeout: defined once, stacked on every command."""
     decorators = [
@@ -111,6 +126,7 @@ def global_options(func: F) -> F:
             metavar="NAME",
             expose_value=False,
             callback=_set("env"),
+            shell_complete=_complete_environment,
             help="Environment from the config (default: the only one).",
         ),
         click.option(
