@@ -124,3 +124,25 @@ def test_refresh_fails_at_once_naming_the_lock_holder(ws: Workspace, emulator: E
     assert "state is locked by apply (pid" in second.err
     assert str(first.pid) in second.err
     assert requests == []  # refused before any request
+
+
+@pytest.mark.slow
+def test_refresh_of_1000_campaigns_then_plans_cost_list_calls_only(ws: Workspace, emulator: Emulator) -> None:
+    from tests.e2e.test_e2e_plan import many
+
+    seed, manifest = many(1000)
+    emulator.seed(seed)
+    ws.write("manifests/many.yaml", manifest)
+    emulator.clear_journal()
+    result = ws.run("refresh")
+    assert result.code == 0, result.both
+    assert "adopted 1000, cached 1000, unmanaged 0" in result.out
+    assert emulator.count("GET") == 1000
+    assert emulator.writes() == []
+
+    emulator.clear_journal()
+    plan = ws.run("plan", "--detailed-exitcode")
+    assert plan.code == 0, plan.both
+    assert "1000 unchanged" in plan.out
+    assert emulator.count("GET") == 0
+    assert lists(emulator) == 11  # 10 pages of SMS campaigns, one of voice
