@@ -109,7 +109,7 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str,
     workspace = new_workspace(opts)
     try:
         run = engine.plan(workspace, targets=targets, full=refresh == "full")
-        opts.console.out(render_plan(run.plan, fmt, opts.console.style), nl=False)
+        opts.console.out(render_plan(run.plan, fmt, opts.console.style, joiner=opts.console.joiner), nl=False)
         if out:
             engine.save_plan(workspace, run, Path(out))
             opts.console.progress(f"Saved the plan to {out}; apply it with: campaign-sync apply {out}")

@@ -134,6 +134,6 @@ def drift(
         opts.console.progress(f"Wrote the {shown} drift report to {output}")
     else:
         style = opts.console.style if shown == "text" else None
-        opts.console.out(render_drift(result, shown, style), nl=False)
+        opts.console.out(render_drift(result, shown, style, joiner=opts.console.joiner), nl=False)
     if result.has_drift:
         raise click.exceptions.Exit(ExitCode.CHANGES)
