@@ -46,6 +46,9 @@ def test_a_delete_is_stated_as_needing_allow_delete_and_apply_refuses_with_that_
     ws.write("manifests/voice.yaml", text.split("  - key: product-feedback")[0])
 
     (refusal,) = plan_refusals(ws)
+    saved = ws.run("plan", "--out", "plan.json")
+    assert saved.code == 0, saved.both
+    assert json.loads((ws.root / "plan.json").read_text())["plan"]["refusals"] == [refusal]
     assert refusal["reason"] == "needs-allow-delete"
     assert refusal["override"] == "--allow-delete"
     assert refusal["keys"] == ["product-feedback"]

@@ -123,8 +123,8 @@ def drift(
             opts.console.out(result.summary.line())
         elif shown == "text":
             opts.console.out(render_drift(result, "text", opts.console.style), nl=False)
-        else:
-            opts.console.out(reports[shown], nl=False)
+        else:  # rendered again for the console, which spells the Markdown's own joiners
+            opts.console.out(render_drift(result, shown, joiner=opts.console.joiner), nl=False)
         opts.console.progress(
             f"Wrote {len(written)} drift reports to {output_dir}: " + ", ".join(p.name for p in written)
         )
