@@ -270,12 +270,12 @@ def test_safety_threshold_counts_updates_and_deletes_of_managed() -> None:
         state=state,
     )
     assert result.summary.delete == 10
-    problem = safety_problem(result, Policy(max_change_fraction=0.5))
+    problem = safety_problem(result)
     assert problem is not None
     assert "10 of 10 managed campaigns" in problem
     assert "--force" in problem
     small = plan_of(desired={}, lives=[live(SMS_SIMPLE_LIVE)], state={"k": Rec("cd-2", "sms", "x")})
-    assert safety_problem(small, Policy()) is None  # fewer than 10 managed
+    assert safety_problem(small) is None  # fewer than 10 managed
 
 
 def test_applied_spec_is_the_desired_view() -> None:
@@ -383,7 +383,7 @@ def test_safety_threshold_counts_adopted_campaigns_when_the_state_is_lost() -> N
     result = plan_of(desired=desired, lives=lives)
     assert result.managed == 0
     assert result.summary.update == 10
-    problem = safety_problem(result, Policy())
+    problem = safety_problem(result)
     assert problem is not None
     assert "10 of 10 managed campaigns" in problem
 

@@ -3,7 +3,10 @@
 Scrubbed twice over: secrets by value (``redact``), then every control, escape, bidi and
 zero-width character escaped (``sanitize``), in every line printed and every log record. The
 colours are campaign-sync's own: :meth:`Console.style` marks them with a per-run random token
-that no server or manifest text can know, and only those marks become escape sequences.
+that no server or manifest text can know, and only those marks become escape sequences. The
+Markdown renderer's own zero-width joiners (what keeps GitHub from seeing mentions and links)
+are spelled with :attr:`Console.joiner`, another such mark, so they reach stdout as the real
+character while a joiner in user text stays escaped.
 """
 
 from __future__ import annotations
@@ -40,11 +43,12 @@ class Console:
         self.verbosity = verbosity
         self.quiet = quiet
         self._esc = f"\ue000{secrets.token_hex(8)}\ue001"  # stands for ESC in our own styling
+        self.joiner = f"\ue000{secrets.token_hex(8)}\ue002"  # stands for our own U+200D (Markdown)
 
     def safe(self, text: str) -> str:
         """Secrets scrubbed, hidden characters escaped, our own colours kept."""
         text = for_terminal(self.redactor.scrub(text))
-        return text.replace(self._esc, "\x1b" if self.color else "")
+        return text.replace(self._esc, "\x1b" if self.color else "").replace(self.joiner, "\u200d")
 
     def out(self, text: str = "", nl: bool = True) -> None:
         """A report line (stdout)."""

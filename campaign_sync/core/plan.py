@@ -11,17 +11,25 @@ more becomes a delete. Live campaigns neither in state nor adopted are unmanaged
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from campaign_sync.core.bodies import build_put, create_body
-from campaign_sync.core.compare import LiveCampaign, Unverified, compare_campaign
-from campaign_sync.core.diff import FieldChange, additions
+from campaign_sync.core.changes import (
+    Action,
+    Change,
+    DesiredCampaign,
+    FlowNote,
+    Match,
+    Policy,
+    Record,
+    Summary,
+)
+from campaign_sync.core.compare import LiveCampaign, compare_campaign
+from campaign_sync.core.diff import additions
+from campaign_sync.core.digest import plan_digest
 from campaign_sync.core.fields import Choice, Field
 from campaign_sync.core.normalize import (
     FlowBook,
@@ -29,147 +37,28 @@ from campaign_sync.core.normalize import (
     desired_view,
     recorded_view,
 )
+from campaign_sync.core.refusals import Reason, Refusal, blocked_reason, decide
 from campaign_sync.errors import PlanError
-from campaign_sync.manifests.models import Campaign
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Action",
+    "Change",
+    "DesiredCampaign",
+    "FlowNote",
+    "Match",
+    "Plan",
+    "Policy",
+    "Record",
+    "Refusal",
+    "Summary",
+    "build_plan",
+    "plan_digest",
+    "safety_problem",
+]
 
 FORMAT_VERSION = 1
-
-
-class Action(StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
-
-    @property
-    def glyph(self) -> str:
-        return {"create": "+", "update": "~", "delete": "-"}[self.value]
-
-    @property
-    def order(self) -> int:
-        return {"create": 0, "update": 1, "delete": 2}[self.value]
-
-
-class DesiredCampaign(Protocol):
-    """What the plan needs of a manifest campaign (``manifest.ManifestCampaign``)."""
-
-    @property
-    def campaign(self) -> Campaign: ...
-    @property
-    def key(self) -> str: ...
-    @property
-    def location(self) -> Any: ...
-
-
-class Record(Protocol):
-    """What the plan needs of a state entry (``state.CampaignRecord``)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def campaignType(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def applied(self) -> Mapping[str, Any]: ...
-
-
-@dataclass(frozen=True)
-class Policy:
-    max_change_fraction: float = 0.5
-    min_managed: int = 10
-    rate_limit: int = 60
-
-
-@dataclass(frozen=True)
-class Change:
-    key: str
-    action: Action
-    campaign_type: str
-    name: str
-    campaign_id: str | None = None
-    fields: tuple[FieldChange, ...] = ()
-    blocked: str | None = None
-    adopted: bool = False
-    note: str | None = None
-    location: str | None = None
-    body: Mapping[str, Any] | None = None
-    live_updated_at: str | None = None
-    live_hash: str | None = None
-    live_view: Mapping[str, Any] | None = None
-    recorded: Mapping[str, Any] | None = None  # what apply records as the state's ``applied``
-
-    def to_json(self) -> dict[str, Any]:
-        """The SPEC section 5 shape, plus a few added fields."""
-        out: dict[str, Any] = {
-            "key": self.key,
-            "action": self.action.value,
-            "campaignType": self.campaign_type,
-            "campaignId": self.campaign_id,
-            "blocked": self.blocked,
-            "fields": [f.to_json() for f in self.fields],
-            "name": self.name,
-        }
-        if self.adopted:
-            out["adopted"] = True
-        if self.note:
-            out["note"] = self.note
-        return out
-
-
-@dataclass(frozen=True)
-class Match:
-    """A manifest campaign tied to a live one (whether or not it changes)."""
-
-    key: str
-    campaign_id: str
-    campaign_type: str
-    name: str
-    adopted: bool
-    recorded: Mapping[str, Any]  # what apply records as the state's ``applied``
-    updated_at: str | None
-    live_hash: str | None
-
-
-@dataclass(frozen=True)
-class FlowNote:
-    """An experience flow the plan cannot verify: a note with its fix, not a change (SPEC 6)."""
-
-    key: str
-    campaign_id: str
-    flow: Unverified
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "campaignId": self.campaign_id,
-            "path": self.flow.path,
-            "live": self.flow.live_id,
-            "manifest": self.flow.wanted,
-        }
-
-
-@dataclass(frozen=True)
-class Summary:
-    create: int = 0
-    update: int = 0
-    delete: int = 0
-    unchanged: int = 0
-    unmanaged: int = 0
-
-    def to_json(self) -> dict[str, int]:
-        return {
-            "create": self.create,
-            "update": self.update,
-            "delete": self.delete,
-            "unchanged": self.unchanged,
-            "unmanaged": self.unmanaged,
-        }
-
-    def line(self) -> str:
-        return (
-            f"Plan: {self.create} to create, {self.update} to update, {self.delete} to delete, "
-            f"{self.unchanged} unchanged, {self.unmanaged} unmanaged."
-        )
+DEFAULT_POLICY = Policy()
 
 
 @dataclass(frozen=True)
@@ -184,6 +73,7 @@ class Plan:
     managed: int = 0
     rate_limit: int = 60
     unverified: tuple[FlowNote, ...] = ()
+    refusals: tuple[Refusal, ...] = ()  # what apply will refuse (core/refusals.py); not in the digest
 
     @property
     def has_changes(self) -> bool:
@@ -214,6 +104,7 @@ class Plan:
             "changes": [c.to_json() for c in self.changes],
             "warnings": list(self.warnings),
             "writes": self.writes,
+            "refusals": [r.to_json() for r in self.refusals],
         }
         if self.unverified:  # flows that cannot be verified: notes, not changes (SPEC 6)
             out["unverified"] = [n.to_json() for n in self.unverified]
@@ -224,48 +115,13 @@ def _choices(row: Field) -> str:
     return f" ({' | '.join(row.value.choices)})" if isinstance(row.value, Choice) else ""
 
 
-def plan_digest(environment: str, changes: Iterable[Change]) -> str:
-    """``sha256:`` over the canonical JSON of what a reviewer sees (SPEC 4).
-
-    For each change, in plan order: its action, key, campaign type, campaign id (null for creates)
-    and field changes (path, before, after); plus the environment name. Canonical JSON: keys
-    sorted, no whitespace, UTF-8. Values a PUT carries over unchanged from live are not part of
-    it, nor are notes, names or whether a change is blocked.
-    """
-    payload = {
-        "environment": environment,
-        "changes": [
-            {
-                "action": change.action.value,
-                "key": change.key,
-                "campaignType": change.campaign_type,
-                "campaignId": None if change.action is Action.CREATE else change.campaign_id,
-                "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in change.fields],
-            }
-            for change in changes
-        ],
-    }
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _blocked(live: LiveCampaign, action: Action) -> str | None:
-    status = live.status or ""
-    if status == "Active":
-        verb = "updated" if action is Action.UPDATE else "deleted"
-        return f"campaign is Active and cannot be {verb}; stop it first, then apply again"
-    if status == "Preparing" and action is Action.UPDATE:
-        return "campaign is still Preparing; apply again once it is Ready"
-    return None
-
-
 def build_plan(
     environment: str,
     desired: Mapping[str, DesiredCampaign],
     live: Iterable[LiveCampaign],
     state: Mapping[str, Record],
     flows: FlowBook,
-    policy: Policy = Policy(),
+    policy: Policy = DEFAULT_POLICY,
     targets: Iterable[str] = (),
     *,
     write_unverified: bool = False,
@@ -397,7 +253,7 @@ def build_plan(
                 "manifest nor the state (what campaign-sync last wrote) holds it, so the PUT cannot carry "
                 f"its live value. Declare it in the manifest{_choices(row)}."
             )
-        blocked = _blocked(matched, Action.UPDATE)
+        blocked = blocked_reason(matched, Action.UPDATE)
         if blocked is None and result.unverified and not write_unverified:
             flow = result.unverified[0]
             blocked = (
@@ -445,7 +301,7 @@ def build_plan(
                 record.campaignType,
                 gone.name,
                 campaign_id=gone.id,
-                blocked=_blocked(gone, Action.DELETE),
+                blocked=blocked_reason(gone, Action.DELETE),
                 live_updated_at=gone.updated_at,
                 live_hash=content_hash(gone.doc) if gone.doc is not None else None,
             )
@@ -475,21 +331,10 @@ def build_plan(
         managed=len(state),
         rate_limit=policy.rate_limit,
         unverified=tuple(notes),
+        refusals=decide(changes, managed=len(state), matched=len(matches), policy=policy),
     )
 
 
-def safety_problem(plan: Plan, policy: Policy) -> str | None:
-    """Why the plan is too big to apply without --force, or None."""
-    # Campaigns adopted by name count too, so a lost state does not lift the threshold.
-    existing = max(plan.managed, len(plan.matches) + plan.summary.delete)
-    changing = plan.summary.update + plan.summary.delete
-    if existing < policy.min_managed or existing == 0:
-        return None
-    fraction = changing / existing
-    if fraction <= policy.max_change_fraction:
-        return None
-    return (
-        f"{changing} of {existing} managed campaigns would change or be deleted ({fraction:.0%}), over the "
-        f"{policy.max_change_fraction:.0%} safety threshold (maxChangeFraction). Review the plan, then pass "
-        "--force to apply it anyway."
-    )
+def safety_problem(plan: Plan) -> str | None:
+    """Why the plan is too big to apply without --force, or None (its safety-threshold refusal)."""
+    return next((r.message for r in plan.refusals if r.reason is Reason.SAFETY_THRESHOLD), None)

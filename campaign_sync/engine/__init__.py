@@ -183,7 +183,7 @@ def apply(
             approval.check_expected(expect_digest, plan_value)
         docs = applying.with_docs(tuple(live_list))
         if plan_value.has_changes:
-            applying.preflight(plan_value, workspace.policy(), allow_delete=allow_delete, force=force)
+            applying.preflight(plan_value, allow_delete=allow_delete, force=force)
             approved = saved is not None or expect_digest is not None
             if not approved and not approve(plan_value):
                 return ApplyOutcome(plan_value, None, cancelled=True)

@@ -31,7 +31,8 @@ from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.core.compare import LiveCampaign, compare_campaign
 from campaign_sync.core.diff import compare
 from campaign_sync.core.normalize import FLOW_FIELD, FlowBook, content_hash, live_view, project
-from campaign_sync.core.plan import Action, Change, Plan, Policy, safety_problem
+from campaign_sync.core.plan import Action, Change, Plan
+from campaign_sync.core.refusals import refusing
 from campaign_sync.display import show
 from campaign_sync.engine.results import ApplyResult, Outcome, results_table
 from campaign_sync.errors import (
@@ -91,18 +92,11 @@ def deferred_signals(on_first: Progress) -> Iterator[StopFlag]:
             signal.signal(sig, old)
 
 
-def preflight(plan: Plan, policy: Policy, *, allow_delete: bool, force: bool) -> None:
-    """Refusals that must happen before any write."""
-    deletes = [c.key for c in plan.changes if c.action is Action.DELETE]
-    if deletes and not allow_delete:
-        raise SafetyError(
-            f"the plan deletes {len(deletes)} campaign{'s' if len(deletes) != 1 else ''} "
-            f"({', '.join(deletes)}); nothing was applied. Pass --allow-delete to delete them, or put them "
-            "back in the manifests, or `campaign-sync state rm KEY` to stop managing them without deleting."
-        )
-    problem = safety_problem(plan, policy)
-    if problem and not force:
-        raise SafetyError(problem + " Nothing was applied.")
+def preflight(plan: Plan, *, allow_delete: bool, force: bool) -> None:
+    """Refusals that must happen before any write: the plan's own (``core.refusals``), as it states them."""
+    refusal = refusing(plan.refusals, allow_delete=allow_delete, force=force)
+    if refusal is not None:
+        raise SafetyError(f"{refusal.message} Nothing was applied.")
 
 
 def _cacheable(doc: Mapping[str, Any]) -> bool:
@@ -178,7 +172,7 @@ def execute(
                 for c in plan.changes[index:]
             )
             break
-        if change.blocked:
+        if change.blocked:  # the plan's blocked refusal (``core.refusals``) states this: no request
             result.outcomes.append(
                 Outcome(change.key, change.action, change.campaign_id, "failed", change.blocked)
             )

@@ -8,6 +8,7 @@ of their own beyond layout. ``html`` and ``junit`` are imported on use (Jinja2, 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -57,28 +58,47 @@ def plan_report(plan: Plan) -> Report:
         )
     if plan.has_changes:
         footer.append(plan.estimate())
+    # A blocked change is stated once, as a refusal, not again among the warnings.
+    stated = {f"{c.key}: blocked: {c.blocked}" for c in plan.changes if c.blocked}
     return Report(
         title="campaign-sync will make these changes",
         environment=plan.environment,
         summary_line=plan.summary.line(),
         counts=plan.summary.to_json(),
         sections=tuple(sections),
-        warnings=plan.warnings,
+        warnings=tuple(w for w in plan.warnings if w not in stated),
         footer=tuple(footer),
         empty_message="No changes. Live campaigns match the manifests.",
         before_label="live (before)",
         after_label="manifest (after)",
         digest=plan.digest,
+        refusals=tuple(r.message for r in plan.refusals),
     )
 
 
-def render_plan(plan: Plan, fmt: str, style: Callable[..., str] | None = None) -> str:
-    """One format of a plan; every value in it escaped (``sanitize``), the digest in each."""
+def _markdown(report: Report, kind: str, joiner: str) -> str:
+    """Markdown of an escaped report, its own zero-width joiners spelled ``joiner``.
+
+    The renderer writes a mark only this call knows for each joiner of its own, so the
+    sanitiser, which escapes every zero-width character (a user's included), leaves it alone.
+    """
+    mark = f"\ue000{secrets.token_hex(8)}\ue001"
+    artifact = markdown.artifact_name(kind, report.environment)
+    return for_terminal(markdown.render(report, joiner=mark, artifact=artifact)).replace(mark, joiner)
+
+
+def render_plan(
+    plan: Plan, fmt: str, style: Callable[..., str] | None = None, *, joiner: str = markdown.ZWJ
+) -> str:
+    """One format of a plan; every value in it escaped (``sanitize``), the digest in each.
+
+    ``joiner``: how the Markdown spells its own zero-width joiners (the console passes its mark).
+    """
     if fmt == "json":
         return dumps(plan.to_json())
     report = safe(plan_report(plan))
     if fmt == "markdown":
-        return for_terminal(markdown.render(report))
+        return _markdown(report, "plan", joiner)
     return for_terminal(text.render(report, style))
 
 
@@ -184,13 +204,15 @@ def drift_report(drift: Drift) -> Report:
     )
 
 
-def render_drift(drift: Drift, fmt: str, style: Callable[..., str] | None = None) -> str:
+def render_drift(
+    drift: Drift, fmt: str, style: Callable[..., str] | None = None, *, joiner: str = markdown.ZWJ
+) -> str:
     """One format of a drift result; the text is deterministic bar the run's time it shows."""
     if fmt == "json":
         return dumps(drift.to_json())
     report = safe(drift_report(drift))
     if fmt == "markdown":
-        return for_terminal(markdown.render(report))
+        return _markdown(report, "drift", joiner)
     if fmt == "html":
         from campaign_sync.report import html
 

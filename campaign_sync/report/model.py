@@ -76,6 +76,7 @@ class Report:
     listings: tuple[Listing, ...] = ()
     in_sync: tuple[Section, ...] = ()
     digest: str | None = None
+    refusals: tuple[str, ...] = ()  # what apply will refuse (plans), each with what lifts it
 
     def labels(self, section: Section) -> tuple[str, str]:
         """The before and after column headings for one section."""

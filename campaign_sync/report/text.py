@@ -8,6 +8,8 @@ from campaign_sync.report.model import Listing, Report, Section, show
 
 Style = Callable[..., str]
 
+REFUSALS_TITLE = "Apply will refuse"
+
 _COLOURS = {"+": "green", "~": "yellow", "-": "red", "!": "red", "?": "magenta", ">": "cyan"}
 
 
@@ -74,6 +76,10 @@ def render(report: Report, style: Style | None = None) -> str:
     if report.warnings:
         lines.append(style("Warnings:", fg="yellow", bold=True))
         lines.extend(f"  - {w}" for w in report.warnings)
+        lines.append("")
+    if report.refusals:
+        lines.append(style(REFUSALS_TITLE + ":", fg="red", bold=True))
+        lines.extend(f"  - {r}" for r in report.refusals)
         lines.append("")
     lines.append(style(report.summary_line, bold=True))
     lines.extend(report.footer)

@@ -136,8 +136,9 @@ def test_markdown_stays_under_the_comment_limit_with_a_note() -> None:
         "prod", entries, tuple(Managed(e.key, "sms", e.name, e.campaign_id) for e in entries), unmanaged
     )
     out = render_drift(drift, "markdown")
-    assert len(out) < markdown.LIMIT
+    assert markdown.utf16_len(out) < markdown.COMMENT_LIMIT - markdown.WRAPPER_RESERVE
     assert "more campaigns not shown" in out
+    assert "The full drift reports are in the `campaign-sync-drift-prod` artifact" in out
     assert out.index("**Drift: 1500 changed") < out.index("<details>")
 
 

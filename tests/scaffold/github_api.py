@@ -3,7 +3,8 @@
 Issues and pull requests share one number space, as on GitHub; comments belong to either.
 Lists are paged with a ``Link: <...>; rel="next"`` header (``page_size`` forces small pages so
 the scripts' paging is exercised). Every request is journaled. Bodies over GitHub's limit
-(65,536 characters) are refused with 422, as GitHub does, so a test sees a workflow that would
+(65,536 characters, counted in UTF-16 code units as GitHub counts them) are refused with 422,
+as GitHub does, so a test sees a workflow that would
 post a comment GitHub refuses.
 """
 
@@ -121,7 +122,7 @@ class GitHub:
         if not parts.path.startswith(prefix):
             return self._send(handler, 404, {"message": "Not Found"})
         rest = [p for p in parts.path.removeprefix(prefix).split("/") if p]
-        if isinstance(body, dict) and len(str(body.get("body", ""))) > LIMIT:
+        if isinstance(body, dict) and len(str(body.get("body", "")).encode("utf-16-le")) // 2 > LIMIT:
             return self._send(
                 handler, 422, {"message": "Validation Failed: body is too long (maximum is 65536 characters)"}
             )

@@ -170,6 +170,39 @@ def test_the_comment_step_posts_once_then_edits_in_place_found_by_marker_across_
     assert [c.method for c in github.writes()] == ["POST", "PATCH"]
 
 
+def test_a_thousand_update_plan_with_emoji_is_posted_whole_under_githubs_limit(
+    tmp_path: Path, github: GitHub
+) -> None:
+    from campaign_sync.core.diff import FieldChange
+    from campaign_sync.core.plan import Action, Change, Plan, Summary
+    from campaign_sync.report import render_plan
+    from campaign_sync.report.markdown import COMMENT_LIMIT, utf16_len
+
+    changes = tuple(
+        Change(
+            f"k{i:04d}",
+            Action.UPDATE,
+            "sms",
+            f"@team \U0001f389 {i}",
+            f"cd-{i}",
+            (FieldChange("description", "old", "\U0001f680" * 60),),
+        )
+        for i in range(1000)
+    )
+    markdown = render_plan(Plan("prod", changes, Summary(update=1000)), "markdown")
+    remote = Remote(tmp_path, {"campaign-sync.yaml": "version: 1\n"})
+    pr = github.pull_request()
+    job = Job(remote, PLAN, "plan", environment="prod", github={"GITHUB_API_URL": github.url})
+    (job.work / "plan.md").write_text(markdown, encoding="utf-8")
+
+    comment_step(job, github, pr, outcome="success", digest="sha256:" + "1" * 64)
+
+    (comment,) = github.comments_on(pr)
+    assert markdown.rstrip("\n") in comment["body"], "posted whole: the workflow never cuts it"
+    assert len(comment["body"]) < utf16_len(comment["body"]) <= COMMENT_LIMIT
+    assert "artifact of this workflow run" in comment["body"]
+
+
 def test_a_failed_plan_replaces_the_comment_so_no_stale_plan_stays_visible(
     tmp_path: Path, github: GitHub
 ) -> None:

@@ -134,8 +134,8 @@ def drift(
             opts.console.out(result.summary.line())
         elif shown == "text":
             opts.console.out(render_drift(result, "text", opts.console.style), nl=False)
-        else:
-            opts.console.out(reports[shown], nl=False)
+        else:  # rendered again for the console, which spells the Markdown's own joiners
+            opts.console.out(render_drift(result, shown, joiner=opts.console.joiner), nl=False)
         opts.console.progress(
             f"Wrote {len(written)} drift reports to {output_dir}: " + ", ".join(p.name for p in written)
         )
@@ -145,6 +145,6 @@ def drift(
         opts.console.progress(f"Wrote the {shown} drift report to {output}")
     else:
         style = opts.console.style if shown == "text" else None
-        opts.console.out(render_drift(result, shown, style), nl=False)
+        opts.console.out(render_drift(result, shown, style, joiner=opts.console.joiner), nl=False)
     if result.has_drift:
         raise click.exceptions.Exit(ExitCode.CHANGES)
