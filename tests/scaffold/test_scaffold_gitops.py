@@ -261,7 +261,7 @@ def merge_plan(remote: Remote, env: str) -> tuple[Job, StepResult]:
     return job, plan
 
 
-def collect(tmp_path: Path, remote: Remote, plan_jobs: list[Job]) -> StepResult:
+def collect(tmp_path: Path, remote: Remote, plan_jobs: list[Job], *, refresh: str = "") -> StepResult:
     """What download-artifact puts in plans/, then the job that turns it into outputs."""
     work = tmp_path / "plans-job"
     for job in plan_jobs:
@@ -271,15 +271,20 @@ def collect(tmp_path: Path, remote: Remote, plan_jobs: list[Job]) -> StepResult:
         for name in ("plan.json", "plan.md"):
             shutil.copy(job.work / name, folder / name)
     work.mkdir(exist_ok=True)
-    result = Job(remote, APPLY, "plans", work=work).step("Collect the digests")
+    names = json.dumps(environments(remote, APPLY))
+    result = Job(remote, APPLY, "plans", work=work).step("Collect the digests", NAMES=names, REFRESH=refresh)
     assert result.code == 0, result.both
     return result
 
 
-def apply_job(remote: Remote, env: str, digests: str) -> tuple[Job, StepResult, StepResult]:
+def apply_job(
+    remote: Remote, env: str, digests: str, *, refresh: str = ""
+) -> tuple[Job, StepResult, StepResult]:
     job = Job(remote, APPLY, "apply", environment=env)
     restore = restored(job)
-    applied = job.step("Apply", **SECRETS, DIGESTS=digests, FORCE="false", ALLOW_DELETE="false")
+    applied = job.step(
+        "Apply", **SECRETS, DIGESTS=digests, FORCE="false", ALLOW_DELETE="false", REFRESH=refresh
+    )
     saved = job.step(
         "Save the state to the campaign-sync-state branch",
         GITHUB_TOKEN=TOKEN,
@@ -323,6 +328,32 @@ def test_merge_applies_exactly_the_digest_of_the_plan_shown_after_approval(
     again_job, again = merge_plan(remote, env)
     assert again.outputs["changes"] == "0", "the next plan shows nothing left"
     assert json.loads((again_job.work / "plan.json").read_text())["plan"]["summary"]["update"] == 0
+
+
+def test_a_dispatched_state_refresh_writes_nothing_to_kore_and_leaves_plans_needing_list_calls_only(
+    tmp_path: Path, seeded: Emulator
+) -> None:
+    remote = Remote(tmp_path, base_files(seeded))
+    assert remote.state_head() is None, "no state yet: every plan would read each matched campaign"
+
+    plans = collect(tmp_path, remote, [], refresh="true")
+    assert json.loads(plans.outputs["environments"]) == ["prod"], "every environment, no plan needed"
+    assert json.loads(plans.outputs["digests"]) == {}
+    seeded.clear_journal()
+    _job, refreshed, saved = apply_job(remote, "prod", plans.outputs["digests"], refresh="true")
+
+    assert refreshed.code == 0, refreshed.both
+    assert seeded.writes() == [], "a refresh never writes to Kore"
+    assert "refreshed the state of `prod` (no write to Kore)" in refreshed.summary
+    assert CANARY_SECRET not in refreshed.summary + refreshed.both + saved.both
+    assert "saved to campaign-sync-state" in saved.out
+    state = json.loads(remote.state_files()["prod.state.json"])
+    assert BILL in {record["id"] for record in state["campaigns"].values()}, "the name match is recorded"
+    seeded.clear_journal()
+    _plan_job, plan = merge_plan(remote, "prod")
+    assert plan.outputs["changes"] == "0"
+    reads = [r for r in seeded.journal() if r["method"] == "GET"]
+    assert reads == [], "after the refresh a plan reads no campaign one by one"
 
 
 def test_merge_refuses_with_zero_writes_and_shows_the_new_plan_when_live_moved_after_approval(

@@ -312,10 +312,11 @@ def test_plan_runs_on_pull_request_only_skips_forks_and_comments_once_per_enviro
 def test_apply_plans_then_applies_the_shown_digest_in_the_protected_environment() -> None:
     workflow = parse(text_of(APPLY))
     assert workflow["on"]["push"] == {"branches": ["main"]}
-    assert set(workflow["on"]["workflow_dispatch"]["inputs"]) == {"force", "allow_delete"}
+    assert set(workflow["on"]["workflow_dispatch"]["inputs"]) == {"force", "allow_delete", "refresh_state"}
     jobs = workflow["jobs"]
     assert jobs["environments"]["if"] == "github.ref == 'refs/heads/main'"
-    assert jobs["plans"]["needs"] == "plan"
+    assert jobs["plans"]["needs"] == ["environments", "plan"]
+    assert jobs["plan"]["if"] == "${{ !inputs.refresh_state }}", "a state refresh makes no plan"
     assert jobs["plans"]["permissions"] == {}
     apply = jobs["apply"]
     assert apply["needs"] == "plans"
