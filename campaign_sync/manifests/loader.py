@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from campaign_sync.errors import Issue, Location, ManifestError
+from campaign_sync.manifests import yamlfast
 from campaign_sync.manifests.models import Campaign
 from campaign_sync.manifests.names import name_errors, name_warnings, skeleton
 from campaign_sync.manifests.parse import parse_campaign
@@ -24,7 +25,7 @@ from campaign_sync.manifests.templates import (
     template_context,
     template_environment,
 )
-from campaign_sync.manifests.yamlsafe import LineDict, YamlProblem, issue, load
+from campaign_sync.manifests.yamlsafe import LineDict, LineList, YamlProblem, issue, load
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 __all__ = ["TEMPLATE_VAR_PREFIX", "DesiredState", "ManifestCampaign", "load_desired", "parse_file"]
@@ -91,10 +92,48 @@ def discover(root: Path, entries: Iterable[str]) -> tuple[list[Path], list[Issue
     return sorted(found, key=lambda p: p.relative_to(root).as_posix()), issues
 
 
+def _parse_clean(rel: str, text: str | bytes) -> list[ManifestCampaign] | None:
+    """The fast path: a file with nothing to report, read without per-key lines (None: anything else).
+
+    Whatever this path finds (a YAML problem, an invalid campaign, a name to warn about) sends the
+    file back through the precise path, which words every problem with its line.
+    """
+    try:
+        data = yamlfast.load(text)
+    except yamlfast.Slow:
+        return None
+    if data is None:
+        return []
+    if not isinstance(data, dict) or any(key != "campaigns" for key in data):
+        return None
+    raw = data.get("campaigns")
+    if raw is None:
+        return []
+    if not isinstance(raw, LineList):
+        return None
+    found: list[ManifestCampaign] = []
+    for index, item in enumerate(raw):
+        result = parse_campaign(item, rel, data, ("campaigns", index))
+        if isinstance(result, list) or name_errors(result.name) or name_warnings(result.name):
+            return None
+        found.append(ManifestCampaign(result, Location(rel, raw.item_lines[index])))
+    return found
+
+
 def parse_file(
     rel: str, text: str | bytes, warnings: list[Issue] | None = None
 ) -> tuple[list[ManifestCampaign], list[Issue]]:
     """Parse and validate one (rendered) manifest file; look-alike names go to ``warnings``."""
+    clean = _parse_clean(rel, text)
+    if clean is not None:
+        return clean, []
+    return parse_precise(rel, text, warnings)
+
+
+def parse_precise(
+    rel: str, text: str | bytes, warnings: list[Issue] | None = None
+) -> tuple[list[ManifestCampaign], list[Issue]]:
+    """``parse_file`` through the marking loader: every problem with its ``file:line``."""
     try:
         data = load(text, rel)
     except YamlProblem as exc:
