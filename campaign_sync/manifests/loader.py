@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -28,6 +28,8 @@ from campaign_sync.manifests.templates import (
 from campaign_sync.manifests.yamlsafe import LineDict, LineList, YamlProblem, issue, load
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
+PLACEHOLDER = "REPLACE-WITH-"
+"""What `init` and `export` write where a person must fill in a value."""
 __all__ = ["TEMPLATE_VAR_PREFIX", "DesiredState", "ManifestCampaign", "load_desired", "parse_file"]
 
 
@@ -51,6 +53,8 @@ class DesiredState:
     files: tuple[str, ...]
     digest: str
     warnings: tuple[Issue, ...] = ()
+    marked: Mapping[str, str | bytes] = field(default_factory=dict)
+    """The rendered text of each file that holds a placeholder, to find its lines again."""
 
 
 def is_manifest(name: str) -> bool:
@@ -231,6 +235,7 @@ def load_desired(
     warnings: list[Issue] = []
     digest = hashlib.sha256()
     shown: list[str] = []
+    marked: dict[str, str | bytes] = {}
     for path in files:
         rel = path.relative_to(root).as_posix()
         shown.append(rel)
@@ -254,6 +259,8 @@ def load_desired(
             text = rendered
         body = text.encode("utf-8") if isinstance(text, str) else text
         digest.update(rel.encode() + b"\0" + hashlib.sha256(body).digest())
+        if PLACEHOLDER.encode() in body:
+            marked[rel] = text
         found, problems = parse_file(rel, text, warnings)
         campaigns.extend(found)
         issues.extend(problems)
@@ -265,4 +272,5 @@ def load_desired(
         files=tuple(shown),
         digest="sha256:" + digest.hexdigest(),
         warnings=tuple(sorted({*warnings, *lookalikes(campaigns)})),
+        marked=marked,
     )
