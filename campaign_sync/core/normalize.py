@@ -135,12 +135,11 @@ def undeclared_unshown(campaign: Campaign) -> tuple[Field, ...]:
     it is safer, so ``validate`` recommends it.
     """
     _ctype, mode = REGISTRY.of(campaign)
+    rows = [row for row in mode.compared() if row.read_back is ReadBack.NEVER]
+    if not rows:
+        return ()
     doc = campaign.model_dump(exclude_unset=True)
-    return tuple(
-        row
-        for row in mode.compared()
-        if row.read_back is ReadBack.NEVER and get_path(doc, row.path) in (MISSING, None)
-    )
+    return tuple(row for row in rows if get_path(doc, row.path) in (MISSING, None))
 
 
 # --- the live side ---------------------------------------------------------------------------
