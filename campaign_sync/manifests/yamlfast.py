@@ -120,10 +120,14 @@ class _Walk:
                 self.loader.flatten_mapping(node)
                 break
         result: dict[str, Any] = {}
+        seen = self.seen
+        # a plain string value seen for the first time, outside any alias, within the depth cap:
+        # what ``build`` would do for it, without the calls (the common case by far)
+        inline = not self.inside_alias and depth + 1 <= MAX_DEPTH
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
                 raise Slow
-            key = self.scalar(key_node)
+            key = key_node.value if key_node.tag == _STR else self.scalar(key_node)
             if not isinstance(key, str):
                 if isinstance(key, bool) or key is None:
                     key = str(key).lower()
@@ -133,7 +137,16 @@ class _Walk:
                     raise Slow
             if key in result:
                 raise Slow
-            result[key] = self.build(value_node, depth + 1)
+            if (
+                inline
+                and value_node.tag == _STR
+                and type(value_node) is ScalarNode
+                and id(value_node) not in seen
+            ):
+                seen.add(id(value_node))
+                result[key] = value_node.value
+            else:
+                result[key] = self.build(value_node, depth + 1)
         return result
 
     def scalar(self, node: ScalarNode) -> Any:
