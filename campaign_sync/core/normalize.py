@@ -103,7 +103,7 @@ def desired_view(campaign: Campaign) -> View:
 def recorded_view(campaign: Campaign, want: Mapping[str, Any], applied: Mapping[str, Any] | None) -> View:
     """What to record as applied: the desired view, plus the values the API never shows that the
     previous record holds and the manifest leaves out (the PUT carried them, so they still hold)."""
-    out: View = copy.deepcopy(dict(want))
+    out: View = _copied(want)
     if not applied:
         return out
     _ctype, mode = REGISTRY.of(campaign)
@@ -115,6 +115,19 @@ def recorded_view(campaign: Campaign, want: Mapping[str, Any], applied: Mapping[
     return out
 
 
+def _copied(view: Mapping[str, Any]) -> View:
+    """A copy of a view (nested dicts and lists of plain values) that shares nothing mutable."""
+
+    def copy_of(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: copy_of(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [copy_of(value) for value in node]
+        return copy.deepcopy(node) if not isinstance(node, str | int | float | bool | None) else node
+
+    return {key: copy_of(value) for key, value in view.items()}
+
+
 def undeclared_unshown(campaign: Campaign) -> tuple[Field, ...]:
     """Writable fields of the campaign's mode the API never shows and the manifest leaves out.
 
@@ -122,12 +135,11 @@ def undeclared_unshown(campaign: Campaign) -> tuple[Field, ...]:
     it is safer, so ``validate`` recommends it.
     """
     _ctype, mode = REGISTRY.of(campaign)
+    rows = [row for row in mode.compared() if row.read_back is ReadBack.NEVER]
+    if not rows:
+        return ()
     doc = campaign.model_dump(exclude_unset=True)
-    return tuple(
-        row
-        for row in mode.compared()
-        if row.read_back is ReadBack.NEVER and get_path(doc, row.path) in (MISSING, None)
-    )
+    return tuple(row for row in rows if get_path(doc, row.path) in (MISSING, None))
 
 
 # --- the live side ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import base64
 import binascii
 import re
 import urllib.parse
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -59,6 +59,11 @@ def canonical_time(value: Any) -> Any:
     """ "9:00 AM", "09:00 am", "9:00am" -> "9:00 AM"."""
     if not isinstance(value, str):
         raise ValueError('must be a time like "9:00 AM" (quote it in YAML)')
+    return _canonical_time(value)
+
+
+@lru_cache(maxsize=4096)
+def _canonical_time(value: str) -> str:
     match = _TIME.match(value)
     if not match:
         raise ValueError(f'must be a time like "9:00 AM" (h:mm AM|PM), got {value!r}')
@@ -66,6 +71,7 @@ def canonical_time(value: Any) -> Any:
     return f"{int(hour)}:{minute} {half.upper()}M"
 
 
+@lru_cache(maxsize=4096)
 def minutes_of(time: str) -> int:
     """Minutes after midnight of a canonical time."""
     clock, half = time.split(" ")

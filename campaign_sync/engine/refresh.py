@@ -82,10 +82,11 @@ def refresh(
     if not wanted:
         types = set(REGISTRY.names())
     by_state_id = {state.campaigns[k].id: k for k in keys if k in state.campaigns}
+    in_scope = set(keys)
     adopt_names = {
         (item.campaign.campaignType, item.campaign.name.lower())
         for key, item in desired.campaigns.items()
-        if key in keys and key not in state.campaigns
+        if key in in_scope and key not in state.campaigns
     }
     items: list[tuple[str, Mapping[str, Any]]] = []
     for ctype in sorted(types):

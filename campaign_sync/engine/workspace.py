@@ -20,7 +20,8 @@ from campaign_sync.core.normalize import FlowBook, undeclared_unshown
 from campaign_sync.core.plan import Policy
 from campaign_sync.errors import Issue, Location, ManifestError
 from campaign_sync.manifests.config import Config, ResolvedEnvironment, StateBackendSpec
-from campaign_sync.manifests.loader import DesiredState, load_desired
+from campaign_sync.manifests.loader import PLACEHOLDER, DesiredState, load_desired
+from campaign_sync.manifests.yamlsafe import field_path, line_of, load
 
 if TYPE_CHECKING:
     from campaign_sync.kore import KoreClient
@@ -30,39 +31,60 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None]
 
 
-PLACEHOLDER = "REPLACE-WITH-"
-
-
 def config_placeholders(env: ResolvedEnvironment) -> list[Issue]:
-    """Config values `init` leaves for a person to fill in."""
-    where = Location(env.config.display_path)
+    """Config values `init` leaves for a person to fill in, each at its own line."""
     values = (("host", env.host), ("streamId", env.stream_id), ("accountId", env.account_id))
     return [
-        Issue(where, f"environments.{env.name}.{name}", f"still a placeholder ({value})")
+        Issue(
+            Location(env.config.display_path, line_of(env.config.data, ("environments", env.name, name))),
+            f"environments.{env.name}.{name}",
+            f"still a placeholder ({value})",
+        )
         for name, value in values
         if PLACEHOLDER in value
     ]
 
 
 def placeholders(env: ResolvedEnvironment, desired: DesiredState) -> list[Issue]:
-    """Values `init` and `export` leave for a person to fill in; plan and apply refuse them."""
+    """Values `init` and `export` leave for a person to fill in; plan and apply refuse them.
+
+    Only files whose text holds a placeholder are looked at; each one is read again with its
+    lines, so every placeholder points at the line of its own field.
+    """
     found = config_placeholders(env)
+    documents: dict[str, Any] = {}
     for item in desired.campaigns.values():
-        for path, value in _strings(item.campaign.model_dump(exclude_unset=True)):
+        rel = item.location.path
+        if rel not in desired.marked:
+            continue
+        for parts, value in _strings(item.campaign.model_dump(exclude_unset=True)):
             if PLACEHOLDER in value:
-                found.append(Issue(item.location, f"{item.key}.{path}", f"still a placeholder ({value})"))
+                if rel not in documents:
+                    documents[rel] = load(desired.marked[rel], rel)
+                where = Location(rel, _field_line(documents[rel], item.key, parts, item.location.line))
+                found.append(
+                    Issue(where, f"{item.key}.{field_path(parts)}", f"still a placeholder ({value})")
+                )
     return found
 
 
-def _strings(node: Any, path: str = "") -> list[tuple[str, str]]:
+def _field_line(document: Any, key: str, parts: tuple[str | int, ...], fallback: int) -> int:
+    """The line of field ``parts`` of campaign ``key`` in a loaded manifest (``fallback``: its own line)."""
+    campaigns = document.get("campaigns") if isinstance(document, Mapping) else None
+    for index, raw in enumerate(campaigns if isinstance(campaigns, list) else []):
+        if isinstance(raw, Mapping) and raw.get("key") == key:
+            line = line_of(document, ("campaigns", index, *parts))
+            return line or fallback
+    return fallback
+
+
+def _strings(node: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], str]]:
     if isinstance(node, str):
         return [(path, node)]
     if isinstance(node, Mapping):
-        return [
-            pair for key, value in node.items() for pair in _strings(value, f"{path}.{key}" if path else key)
-        ]
+        return [pair for key, value in node.items() for pair in _strings(value, (*path, key))]
     if isinstance(node, list):
-        return [pair for index, value in enumerate(node) for pair in _strings(value, f"{path}[{index}]")]
+        return [pair for index, value in enumerate(node) for pair in _strings(value, (*path, index))]
     return []
 
 

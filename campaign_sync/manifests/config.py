@@ -96,10 +96,12 @@ class Settings(_Strict):
 class Config:
     """A loaded config file: settings plus where it lives."""
 
-    def __init__(self, settings: Settings, path: Path) -> None:
+    def __init__(self, settings: Settings, path: Path, data: Any = None) -> None:
         self.settings = settings
         self.path = path
         self.root = path.parent
+        self.data = data
+        """The file as loaded (``yamlsafe`` values with their lines), for messages that need a line."""
 
     def environment(self, name: str | None) -> ResolvedEnvironment:
         envs = self.settings.environments
@@ -262,4 +264,4 @@ def load_config(explicit: str | Path | None = None, cwd: Path | None = None) -> 
     except ValidationError as exc:
         issues = pydantic_issues(exc, shown, data, (), Settings)
         raise ConfigError("\n".join(str(i) for i in sorted(issues))) from None
-    return Config(settings, path)
+    return Config(settings, path, data)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from campaign_sync.errors import Issue, Location, ManifestError
+from campaign_sync.manifests import yamlfast
 from campaign_sync.manifests.models import Campaign
 from campaign_sync.manifests.names import name_errors, name_warnings, skeleton
 from campaign_sync.manifests.parse import parse_campaign
@@ -24,9 +25,11 @@ from campaign_sync.manifests.templates import (
     template_context,
     template_environment,
 )
-from campaign_sync.manifests.yamlsafe import LineDict, YamlProblem, issue, load
+from campaign_sync.manifests.yamlsafe import LineDict, LineList, YamlProblem, issue, load
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
+PLACEHOLDER = "REPLACE-WITH-"
+"""What `init` and `export` write where a person must fill in a value."""
 __all__ = ["TEMPLATE_VAR_PREFIX", "DesiredState", "ManifestCampaign", "load_desired", "parse_file"]
 
 
@@ -50,6 +53,8 @@ class DesiredState:
     files: tuple[str, ...]
     digest: str
     warnings: tuple[Issue, ...] = ()
+    marked: Mapping[str, str | bytes] = field(default_factory=dict)
+    """The rendered text of each file that holds a placeholder, to find its lines again."""
 
 
 def is_manifest(name: str) -> bool:
@@ -91,10 +96,48 @@ def discover(root: Path, entries: Iterable[str]) -> tuple[list[Path], list[Issue
     return sorted(found, key=lambda p: p.relative_to(root).as_posix()), issues
 
 
+def _parse_clean(rel: str, text: str | bytes) -> list[ManifestCampaign] | None:
+    """The fast path: a file with nothing to report, read without per-key lines (None: anything else).
+
+    Whatever this path finds (a YAML problem, an invalid campaign, a name to warn about) sends the
+    file back through the precise path, which words every problem with its line.
+    """
+    try:
+        data = yamlfast.load(text)
+    except yamlfast.Slow:
+        return None
+    if data is None:
+        return []
+    if not isinstance(data, dict) or any(key != "campaigns" for key in data):
+        return None
+    raw = data.get("campaigns")
+    if raw is None:
+        return []
+    if not isinstance(raw, LineList):
+        return None
+    found: list[ManifestCampaign] = []
+    for index, item in enumerate(raw):
+        result = parse_campaign(item, rel, data, ("campaigns", index))
+        if isinstance(result, list) or name_errors(result.name) or name_warnings(result.name):
+            return None
+        found.append(ManifestCampaign(result, Location(rel, raw.item_lines[index])))
+    return found
+
+
 def parse_file(
     rel: str, text: str | bytes, warnings: list[Issue] | None = None
 ) -> tuple[list[ManifestCampaign], list[Issue]]:
     """Parse and validate one (rendered) manifest file; look-alike names go to ``warnings``."""
+    clean = _parse_clean(rel, text)
+    if clean is not None:
+        return clean, []
+    return parse_precise(rel, text, warnings)
+
+
+def parse_precise(
+    rel: str, text: str | bytes, warnings: list[Issue] | None = None
+) -> tuple[list[ManifestCampaign], list[Issue]]:
+    """``parse_file`` through the marking loader: every problem with its ``file:line``."""
     try:
         data = load(text, rel)
     except YamlProblem as exc:
@@ -192,6 +235,7 @@ def load_desired(
     warnings: list[Issue] = []
     digest = hashlib.sha256()
     shown: list[str] = []
+    marked: dict[str, str | bytes] = {}
     for path in files:
         rel = path.relative_to(root).as_posix()
         shown.append(rel)
@@ -215,6 +259,8 @@ def load_desired(
             text = rendered
         body = text.encode("utf-8") if isinstance(text, str) else text
         digest.update(rel.encode() + b"\0" + hashlib.sha256(body).digest())
+        if PLACEHOLDER.encode() in body:
+            marked[rel] = text
         found, problems = parse_file(rel, text, warnings)
         campaigns.extend(found)
         issues.extend(problems)
@@ -226,4 +272,5 @@ def load_desired(
         files=tuple(shown),
         digest="sha256:" + digest.hexdigest(),
         warnings=tuple(sorted({*warnings, *lookalikes(campaigns)})),
+        marked=marked,
     )

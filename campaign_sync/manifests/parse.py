@@ -12,8 +12,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from campaign_sync.core.campaign_types import REGISTRY
+from campaign_sync.core.fields import CampaignType
 from campaign_sync.errors import Issue
-from campaign_sync.manifests.models import Campaign, pydantic_issues
+from campaign_sync.manifests.models import Campaign, CampaignBase, known_fields, pydantic_issues
 from campaign_sync.manifests.yamlsafe import issue
 
 
@@ -26,7 +27,8 @@ def parse_campaign(raw: Any, path: str, root: Any, loc: tuple[str | int, ...]) -
         return [issue(path, root, (*loc,), f"campaignType: required ({REGISTRY.choices()})")]
     ctype = REGISTRY.find(name)
     if ctype is None:
-        return [issue(path, root, (*loc, "campaignType"), f"must be {REGISTRY.choices()}, got {name!r}")]
+        found = [issue(path, root, (*loc, "campaignType"), f"must be {REGISTRY.choices()}, got {name!r}")]
+        return found + common_issues(raw, path, root, loc, tuple(REGISTRY))
     selector = ctype.selector.name
     value = raw.get(selector)
     if value is None:
@@ -40,3 +42,24 @@ def parse_campaign(raw: Any, path: str, root: Any, loc: tuple[str | int, ...]) -
         return mode.model.model_validate(raw)
     except ValidationError as exc:
         return pydantic_issues(exc, path, root, loc, mode.model)
+
+
+def common_issues(
+    raw: Mapping[str, Any], path: str, root: Any, loc: tuple[str | int, ...], types: tuple[CampaignType, ...]
+) -> list[Issue]:
+    """What can still be checked of a campaign whose type is unknown: the fields every campaign has
+    (with their own rules) and keys that no model of ``types`` knows."""
+    shared = set(known_fields(CampaignBase))
+    anywhere = sorted({name for ctype in types for mode in ctype.modes for name in known_fields(mode.model)})
+    found = [
+        issue(path, root, (*loc, key), f"unknown field (allowed here: {', '.join(anywhere)})")
+        for key in raw
+        if key not in anywhere
+    ]
+    common = {key: value for key, value in raw.items() if key in shared}
+    common["campaignType"] = str(raw.get("campaignType"))
+    try:
+        CampaignBase.model_validate(common)
+    except ValidationError as exc:
+        found.extend(pydantic_issues(exc, path, root, loc, CampaignBase))
+    return found

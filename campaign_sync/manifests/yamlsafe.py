@@ -209,8 +209,8 @@ def _build_node(loader: Any, node: Node, depth: int, budget: _Budget) -> Any:
     return loader.construct_object(node, deep=True)
 
 
-def load(text: str | bytes, path: str) -> Any:
-    """Parse one YAML document. Raises :class:`ManifestError`-ready :class:`YamlProblem`."""
+def _decoded(text: str | bytes) -> str:
+    """The document as text: size capped, UTF-8 checked (with the line of a bad byte), BOM dropped."""
     if isinstance(text, bytes):
         if len(text) > MAX_BYTES:
             raise YamlProblem(0, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
@@ -222,8 +222,12 @@ def load(text: str | bytes, path: str) -> Any:
             raise YamlProblem(line, f"not valid UTF-8 (byte offset {exc.start})") from None
     if len(text) > MAX_BYTES:
         raise YamlProblem(0, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
-    text = text.lstrip("\ufeff")
-    loader = _loader(text)
+    return text.lstrip("\ufeff")
+
+
+def load(text: str | bytes, path: str) -> Any:
+    """Parse one YAML document. Raises :class:`ManifestError`-ready :class:`YamlProblem`."""
+    loader = _loader(_decoded(text))
     try:
         node = loader.get_single_node()
         if node is None:

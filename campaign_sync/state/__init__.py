@@ -115,6 +115,8 @@ class StateStore:
         self.backend: StateBackend = FileBackend(backend) if isinstance(backend, Path | str) else backend
         self.identity = identity
         self._renumber_above: int | None = None
+        self._written: tuple[bytes, State] | None = None
+        """The bytes this store wrote last, and their strict parse (the save's self-check)."""
 
     # -- where it lives ----------------------------------------------------------------------------------
 
@@ -244,7 +246,7 @@ class StateStore:
         text = serialize(candidate)
         refuse_forbidden(candidate, text, forbidden)
         try:
-            parse_state(json.loads(text))
+            checked = parse_state(json.loads(text))
         except Invalid as exc:
             raise StateError(f"refusing to save an invalid state to {self.location} ({exc})") from None
         try:
@@ -257,7 +259,13 @@ class StateStore:
         expected: int | None = None
         current_raw = self.backend.read()
         if current_raw is not None:
-            current = self.decode(current_raw, overwriting=True)
+            written = self._written
+            # The very bytes this store wrote last: their strict parse is the self-check's, kept
+            # (and never handed out); any other bytes are parsed afresh.
+            reuse = written is not None and written[0] == current_raw
+            current = (
+                written[1] if written is not None and reuse else self.decode(current_raw, overwriting=True)
+            )
             if current.lineage != state.lineage:
                 raise StateError(
                     f"refusing to save: {self.location} has lineage {current.lineage}, but the state "
@@ -276,14 +284,16 @@ class StateStore:
                     "was written. Run the command again"
                 )
             if renumber is None and current.content_equal(candidate):
-                return current
+                return self.decode(current_raw, overwriting=True) if reuse else current
             expected = current.serial
         elif state.serial > 0:
             raise StateError(
                 f"refusing to save: {self.location} was removed since serial {state.serial} was read; "
                 "nothing was written. Restore it, or run the command again to start a new state"
             )
+        self._written = None
         self.backend.write(data, serial=serial, lineage=state.lineage, expected_serial=expected)
+        self._written = (data, checked)
         self._renumber_above = None
         logger.debug("saved %s at serial %d", self.location, serial)
         return candidate

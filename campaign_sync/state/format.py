@@ -15,6 +15,7 @@ from typing import Any
 from campaign_sync import __version__
 from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.errors import StateError
+from campaign_sync.state.jsontext import indented
 
 FORMAT_VERSION = 1
 CAMPAIGN_TYPES = frozenset(REGISTRY.names())
@@ -202,7 +203,10 @@ def loads(raw: bytes) -> Any:
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+    result: dict[str, Any] = dict(pairs)
+    if len(result) == len(pairs):
+        return result
+    result = {}
     for key, value in pairs:
         if key in result:
             raise Invalid(f"duplicate key {json.dumps(key, ensure_ascii=False)}")
@@ -358,9 +362,7 @@ def _quote(key: str) -> str:
 
 def serialize(state: State) -> str:
     try:
-        return (
-            json.dumps(state.to_json(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-        )
+        return indented(state.to_json()) + "\n"
     except (TypeError, ValueError) as exc:
         raise StateError(f"cannot save state: a value is not plain JSON ({exc})") from exc
 

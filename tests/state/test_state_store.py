@@ -287,3 +287,17 @@ def test_opaque_live_versions_may_be_any_string(store: StateStore) -> None:
     state = sample_state(1).with_campaign("odd", record(2, updatedAt="", contentHash="", name=""))
     store.save(state)
     assert store.load().campaigns["odd"] == record(2, updatedAt="", contentHash="", name="")
+
+
+def test_a_save_after_another_store_wrote_reads_the_new_bytes(store: StateStore) -> None:
+    store.save(sample_state(1))
+    ours = store.load()
+    other = StateStore(store.path)
+    other.save(other.load().with_campaign("theirs", record(7)))
+    before = fingerprint(store.path)
+    with pytest.raises(StateError, match=r"changed since it was read \(serial 2 on disk, 1 here\)"):
+        store.save(ours.with_campaign("ours", record(8)))
+    assert fingerprint(store.path) == before
+    saved = store.save(store.load().with_campaign("ours", record(8)))
+    assert saved.serial == 3
+    assert sorted(store.load().campaigns) == sorted({*sample_state(1).campaigns, "theirs", "ours"})

@@ -37,6 +37,7 @@ __all__ = [
     "VoiceAgentless",
     "VoicePreview",
     "VoiceProgressive",
+    "known_fields",
     "minutes_of",
     "pydantic_issues",
 ]
@@ -100,6 +101,11 @@ def _message(error: Any, model: type[BaseModel], where: Sequence[str | int]) -> 
         return "must be a list" if error_type == "list_type" else "must be a mapping"
     message = str(error.get("msg", "invalid"))
     return message.removeprefix("Value error, ")
+
+
+def known_fields(model: type[BaseModel], where: Sequence[str | int] = ()) -> list[str]:
+    """The field names (and accepted spellings) of ``model`` at ``where``."""
+    return _known_fields(model, where)
 
 
 def _known_fields(model: type[BaseModel], where: Sequence[str | int]) -> list[str]:
