@@ -324,45 +324,6 @@ def test_blocked_active_campaign_fails_clearly_while_the_rest_apply(
     assert [e["path"].rsplit("/", 1)[-1] for e in emulator.writes()] == [BILL]
 
 
-def test_safety_threshold_refuses_without_force(ws: Workspace, emulator: Emulator) -> None:
-    seed = base_seed()
-    template = seed["campaigns"][1]
-    extra = []
-    for i in range(6):
-        campaign = json.loads(json.dumps(template))
-        campaign["_id"] = f"cd-00000000-0000-4000-8000-0000000001{i:02d}"
-        campaign["name"] = f"Reminder {i}"
-        extra.append(campaign)
-    seed["campaigns"] += extra
-    emulator.seed(seed)
-    manifest = (ws.root / "manifests").mkdir(parents=True, exist_ok=True)
-    del manifest
-    setup(ws, emulator, seed=False, adopt=False)
-    block = (ws.root / "manifests" / "sms.yaml").read_text().split("  - key: bill-reminder")[1]
-    more = "".join(
-        f"  - key: reminder-{i}" + block.replace("name: Bill Reminder", f"name: Reminder {i}")
-        for i in range(6)
-    )
-    ws.write("manifests/more.yaml", "campaigns:\n" + more)
-    assert ws.run("apply", "--auto-approve").code == 0
-    assert len(ws.state()["campaigns"]) == 10
-    emulator.clear_journal()
-    for i in range(6):
-        more = more.replace(
-            f"name: Reminder {i}\n    description: Due date reminder",
-            f"name: Reminder {i}\n    description: Changed {i}",
-        )
-    ws.write("manifests/more.yaml", "campaigns:\n" + more)
-    refused = ws.run("apply", "--auto-approve")
-    assert refused.code == 1
-    assert "6 of 10 managed campaigns would change or be deleted (60%)" in refused.err
-    assert "--force" in refused.err
-    assert emulator.writes() == []
-    forced = ws.run("apply", "--auto-approve", "--force")
-    assert forced.code == 0, forced.both
-    assert len(emulator.writes()) == 6
-
-
 def test_apply_without_a_terminal_needs_auto_approve_and_calls_nothing(
     ws: Workspace, emulator: Emulator
 ) -> None:
