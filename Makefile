@@ -48,11 +48,12 @@ tools: $(STAMP)
 	@chromium --version 2>/dev/null
 
 # Re-lock the runtime dependencies `init` pins for the workflows (every sha256 PyPI has for each
-# pinned version, for Python 3.11 on any platform). Run after changing [project.dependencies].
+# pinned version, for Python 3.11 on any platform), with the postgres extra so a repository can
+# move its state to PostgreSQL without another init. Run after changing [project.dependencies].
 UV_VERSION := 0.13.8
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
-	$(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 --generate-hashes \
+	$(BIN)/uv pip compile pyproject.toml --extra postgres --quiet --universal --python-version 3.11 --generate-hashes \
 	  --no-header --no-annotate -o campaign_sync/pinning/runtime.txt
 	printf 'setuptools>=77.0.3\n' | $(BIN)/uv pip compile - --quiet --universal --python-version 3.11 \
 	  --generate-hashes --no-header --no-annotate -o campaign_sync/pinning/build.txt

@@ -9,7 +9,8 @@ The file has two parts:
 
 - the runtime dependencies, each ``name==version`` with every sha256 PyPI has for that version
   (``runtime.txt`` beside this module, locked with ``make lock`` when the release was made and
-  tested with it);
+  tested with it), the ``postgres`` extra's psycopg included, so a repository can move its state
+  to the PostgreSQL backend without running init again;
 - campaign-sync itself, pinned to a :class:`Source`: the running installation by default, read
   from its ``direct_url.json`` (PEP 610), or what ``init --install-from SPEC`` names.
 

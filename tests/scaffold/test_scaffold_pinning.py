@@ -28,6 +28,7 @@ from campaign_sync import __version__
 from campaign_sync.errors import PinError
 from campaign_sync.pinning import git_source, locked, parse_spec, pin, running_source
 from tests.e2e.harness import command
+from tests.pgstate import PgSchema
 from tests.scaffold import wheelhouse
 from tests.scaffold.runner import steps_named
 from tests.scaffold.workflows import REPO, WORKFLOW_NAMES
@@ -56,19 +57,26 @@ def locked_names(text: str) -> dict[str, str]:
 def test_the_lock_pins_exactly_the_dependencies_campaign_sync_needs_here_each_with_hashes() -> None:
     text = locked("runtime.txt")
     names = locked_names(text)
-    closure: set[str] = set()
-    todo = [Requirement(r) for r in metadata.requires("campaign-sync") or []]
-    environment = {**default_environment(), "extra": ""}
+    # campaign-sync with its postgres extra (a config may move its state to PostgreSQL without
+    # another init), then what each package needs with the extras it was asked for.
+    closure: set[tuple[str, str]] = set()
+    todo = [("campaign-sync", "postgres"), ("campaign-sync", "")]
     while todo:
-        requirement = todo.pop()
-        if requirement.marker is not None and not requirement.marker.evaluate(environment):
+        dist, extra = todo.pop()
+        if (dist, extra) in closure:
             continue
-        name = canonicalize_name(requirement.name)
-        if name not in closure:
-            closure.add(name)
-            todo += [Requirement(r) for r in metadata.requires(name) or []]
+        closure.add((dist, extra))
+        environment = {**default_environment(), "extra": extra}
+        for line in metadata.requires(dist) or []:
+            requirement = Requirement(line)
+            if requirement.marker is not None and not requirement.marker.evaluate(environment):
+                continue
+            name = canonicalize_name(requirement.name)
+            todo += [(name, ""), *((name, e) for e in requirement.extras)]
+    needed = {dist for dist, _extra in closure} - {"campaign-sync"}
 
-    assert set(names) == closure, "run `make lock` after changing [project.dependencies]"
+    assert set(names) == needed, "run `make lock` after changing [project.dependencies] or the postgres extra"
+    assert {"psycopg", "psycopg-binary"} <= set(names), "the workflows can use a PostgreSQL state"
     blocks = re.split(r"\n(?=\S)", text.strip())
     assert all("--hash=sha256:" in block for block in blocks)
 
@@ -339,7 +347,7 @@ def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_the_pinned_wheel_installs_offline_into_a_clean_venv_and_runs(
-    tmp_path: Path, built_wheel: Path
+    tmp_path: Path, built_wheel: Path, pg: PgSchema
 ) -> None:
     init = subprocess.run(
         [*command(), "init", "--install-from", str(built_wheel), str(tmp_path / "repo")],
@@ -371,6 +379,35 @@ def test_the_pinned_wheel_installs_offline_into_a_clean_venv_and_runs(
         check=True,
     )
     assert licence.stdout.strip() == "Apache-2.0"
+    backend = subprocess.run(
+        [str(venv / "python"), "-c", "import psycopg; print(psycopg.pq.version())"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert backend.returncode == 0, (
+        "the pinned install carries the PostgreSQL backend's driver: " + backend.stderr
+    )
+    assert int(backend.stdout) >= 100000, "libpq from psycopg's binary wheel"
+    config = repo / "campaign-sync.yaml"
+    commented = "    # state: {backend: postgres, dsnEnv: CAMPAIGN_SYNC_PG_DSN}\n"
+    assert commented in config.read_text()
+    config.write_text(
+        config.read_text().replace(
+            commented,
+            f"    state: {{backend: postgres, dsnEnv: CAMPAIGN_SYNC_PG_DSN, schema: {pg.schema}}}\n",
+        )
+    )
+    listed = subprocess.run(
+        [str(venv / "campaign-sync"), "state", "list"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "CAMPAIGN_SYNC_PG_DSN": pg.user_dsn},
+    )
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "states" in pg.tables(), "the installed tool reached PostgreSQL through the pinned driver"
 
 
 @pytest.mark.slow
