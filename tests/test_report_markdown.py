@@ -121,6 +121,7 @@ def test_a_thousand_hostile_updates_survive_github_rendering_under_the_limit() -
     assert not re.search(r"(^|[^\w])@[A-Za-z0-9]", visible), "no mention for GitHub's MentionFilter"
     assert "://" not in visible, "no URL scheme for GitHub's autolinker"
     assert "www." not in visible
+    assert not re.search(r"#\d", visible), "no issue reference for GitHub's IssueReferenceFilter"
     assert "\u202e" not in text, "an RTL override never reaches the comment raw"
     assert "\\u202e" in text
     assert "zero\\u200dwidth" in text, "a joiner in user text stays escaped"
@@ -137,6 +138,10 @@ def test_hostile_user_text_is_escaped() -> None:
     assert "https:\u200d//evil" in text
     assert "www.evil" not in text
     assert "www\u200d.evil" in text
+    issue = render_plan(plan_with(["fixes #123, GH #7"]), "markdown")
+    assert "#\u200d123" in issue
+    assert "#\u200d7" in issue
+    assert not re.search(r"#\d", issue)
     assert "[x](" not in text
     assert "\\`rm -rf\\`" in text
     assert "&#64;" not in text, "entities are decoded before GitHub's filters"

@@ -4,8 +4,8 @@ The summary line comes first, then what apply will refuse; each campaign is a co
 section with a field table. User text is escaped: no HTML or links render, ``@mentions`` never
 ping, pipes never break a table.
 
-Mentions and links are neutralised with a zero-width joiner (U+200D) inside ``@name``, ``://``
-and ``www.``, never with HTML entities: GitHub renders the Markdown, decodes entities into text
+Mentions and links are neutralised with a zero-width joiner (U+200D) inside ``@name``, ``#123``,
+``://`` and ``www.``, never with HTML entities: GitHub renders the Markdown, decodes entities into text
 nodes and only then runs its mention and autolink filters, so ``&#64;team`` would ping. The
 joiner is campaign-sync's own character: the caller says how to spell it (``joiner``), so the
 console can carry it to stdout while a joiner in user text (escaped by ``model.safe`` before
@@ -20,6 +20,7 @@ left out, a note says how many and names the workflow artifact that holds the fu
 from __future__ import annotations
 
 import html
+import re
 
 from campaign_sync.report.model import Listing, Report, Section
 
@@ -27,6 +28,7 @@ COMMENT_LIMIT = 65_536  # GitHub's limit for a comment or issue body, in UTF-16 
 WRAPPER_RESERVE = 400  # the workflow's marker line and footer (besides the environment's name twice)
 ZWJ = "\u200d"
 _MD_SPECIAL = set("\\`*_[]|~#")
+_ISSUE_REF = re.compile(r"#(?=\d)")  # GitHub links #123 to an issue or pull request
 
 
 def utf16_len(text: str) -> int:
@@ -40,12 +42,10 @@ def artifact_name(kind: str, environment: str) -> str:
 
 
 def _defuse(text: str, joiner: str) -> str:
-    """Break mentions, URL schemes and www. hosts with the joiner; the reader sees the same text."""
-    return (
-        text.replace("@", "@" + joiner)
-        .replace("://", ":" + joiner + "//")
-        .replace("www.", "www" + joiner + ".")
-    )
+    """Break mentions, issue references (``#123``), URL schemes and www. hosts with the joiner;
+    the reader sees the same text."""
+    text = text.replace("@", "@" + joiner).replace("://", ":" + joiner + "//")
+    return _ISSUE_REF.sub(lambda _ref: "#" + joiner, text.replace("www.", "www" + joiner + "."))
 
 
 def escape(text: str, joiner: str = ZWJ) -> str:
