@@ -33,31 +33,20 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
+from emulated import ACCOUNT, ENV_NAME, STREAM, child_environ, emulator
 
-from campaign_sync.emulator import EmulatorApp, EmulatorServer, create_app
-
-CLIENT_ID = "campaign-sync-bench"
-CLIENT_SECRET = "campaign-sync-bench-secret-0123456789abcdef"  # noqa: S105 - the local emulator's
-STREAM = "st-0603182c-7ffb-53c3-b307-47ca14b90001"
-ACCOUNT = "67777ce93e25326494e90001"
-ENV_NAME = "bench"
 PARALLELISM = 4
 SETUP_RATE = 100_000
 WINDOW = 60.0
-SEED_CHUNK = 500
 VOICE_EVERY = 10
 
 
@@ -111,39 +100,6 @@ def campaign(index: int) -> tuple[dict[str, Any], dict[str, Any]]:
     return manifest, body
 
 
-class Control:
-    def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=120.0)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        response = self.http.request(method, f"/__emulator/{path}", json=body)
-        response.raise_for_status()
-        return response.json() if response.content else None
-
-    def seed(self, bodies: list[dict[str, Any]]) -> None:
-        for start in range(0, len(bodies), SEED_CHUNK):
-            self.call("POST", "seed", {"accountId": ACCOUNT, "campaigns": bodies[start : start + SEED_CHUNK]})
-
-    def journal(self) -> list[dict[str, Any]]:
-        return list(self.call("GET", "journal")["entries"])
-
-
-@contextmanager
-def emulator() -> Iterator[tuple[EmulatorApp, Control]]:
-    app = create_app(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, rate_limit=0, preparing_seconds=0.0)
-    server = EmulatorServer(app, host="127.0.0.1", port=0)
-    server.start()
-    control = Control(server.url)
-    try:
-        yield app, control
-    finally:
-        control.close()
-        server.stop()
-
-
 def write_config(root: Path, url: str, rate: int) -> None:
     config = {
         "version": 1,
@@ -176,7 +132,7 @@ def command() -> list[str]:
 
 
 def run_cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KORE_CLIENT_ID": CLIENT_ID, "KORE_CLIENT_SECRET": CLIENT_SECRET, "NO_COLOR": "1"}
+    env = child_environ()
     return subprocess.run(
         [*command(), *args], cwd=root, env=env, capture_output=True, text=True, timeout=7200, check=False
     )
@@ -287,7 +243,7 @@ def run_limit(limit: int, *, changes: int, configured: int, terraform: bool, log
     manifests = [m for m, _ in pairs]
     out: list[ApplyFigures] = []
     with (
-        emulator() as (app, control),
+        emulator() as (server, control),
         tempfile.TemporaryDirectory(prefix="campaign-sync-apply-bench-") as tmp,
     ):
         root = Path(tmp)
@@ -305,9 +261,9 @@ def run_limit(limit: int, *, changes: int, configured: int, terraform: bool, log
             for m in manifests:
                 m["description"] = f"Throughput campaign {m['key']}, round {round_no}"
             write_manifests(root, manifests)
-            control.call("DELETE", "journal")
+            control.clear_journal()
             control.call("PUT", "settings", {"rateLimit": limit})
-            app.limiter.reset()
+            server.app.limiter.reset()
             log(
                 f"  apply of {changes} changes, --refresh {refresh}, "
                 f"server {limit}/min, client {configured}/min..."

@@ -54,32 +54,24 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
+from emulated import ACCOUNT, ENV_NAME, STREAM, ControlApi, child_environ, emulator
 
 from campaign_sync import engine
 from campaign_sync.core.plan import build_plan
-from campaign_sync.emulator import EmulatorServer, create_app
 from campaign_sync.emulator.registry import derived_id
 from campaign_sync.manifests.config import load_config
 from campaign_sync.redact import Redactor
 
-CLIENT_ID = "campaign-sync-bench"
-CLIENT_SECRET = "campaign-sync-bench-secret-0123456789abcdef"  # noqa: S105 - the local emulator's
-STREAM = "st-0603182c-7ffb-53c3-b307-47ca14b90001"
-ACCOUNT = "67777ce93e25326494e90001"
-ENV_NAME = "bench"
 PAGE = 100
 DOCUMENTED_RATE = 60
 CLIENT_RATE = 100_000
 PARALLELISM = 8
-SEED_CHUNK = 500
 PER_FILE = 100
 DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 DEFAULT_SIZES = (1000, 5000, 10000)
@@ -182,32 +174,6 @@ def floor_requests(sms: int, voice: int) -> int:
 # -- the workspace and the emulator ----------------------------------------------------------------
 
 
-class ControlApi:
-    def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=120.0)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        response = self.http.request(method, f"/__emulator/{path}", json=body)
-        response.raise_for_status()
-        return response.json() if response.content else None
-
-    def seed(self, bodies: list[dict[str, Any]]) -> dict[str, str]:
-        ids: dict[str, str] = {}
-        for start in range(0, len(bodies), SEED_CHUNK):
-            chunk = bodies[start : start + SEED_CHUNK]
-            ids.update(self.call("POST", "seed", {"accountId": ACCOUNT, "campaigns": chunk})["ids"])
-        return ids
-
-    def journal(self) -> list[dict[str, Any]]:
-        return list(self.call("GET", "journal")["entries"])
-
-    def clear_journal(self) -> None:
-        self.call("DELETE", "journal")
-
-
 def write_workspace(root: Path, url: str, manifests: list[dict[str, Any]]) -> None:
     flows = {name: derived_id("flows", name) for name in (SMS_FLOW, VOICE_FLOW)}
     config = {
@@ -233,10 +199,6 @@ def write_workspace(root: Path, url: str, manifests: list[dict[str, Any]]) -> No
         path.write_text(yaml.dump(chunk, Dumper=DUMPER, sort_keys=False, width=200, allow_unicode=True))
 
 
-def child_environ() -> dict[str, str]:
-    return {**os.environ, "KORE_CLIENT_ID": CLIENT_ID, "KORE_CLIENT_SECRET": CLIENT_SECRET, "NO_COLOR": "1"}
-
-
 def new_session(root: Path) -> engine.Workspace:
     return engine.Workspace(
         config=load_config(root / "campaign-sync.yaml"),
@@ -245,19 +207,6 @@ def new_session(root: Path) -> engine.Workspace:
         environ=child_environ(),
         redactor=Redactor(),
     )
-
-
-@contextmanager
-def emulator() -> Iterator[tuple[EmulatorServer, ControlApi]]:
-    app = create_app(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, rate_limit=0, preparing_seconds=0.0)
-    server = EmulatorServer(app, host="127.0.0.1", port=0)
-    server.start()
-    control = ControlApi(server.url)
-    try:
-        yield server, control
-    finally:
-        control.close()
-        server.stop()
 
 
 # -- measuring -------------------------------------------------------------------------------------

@@ -89,7 +89,8 @@ def test_the_real_cli_makes_the_same_requests(figures: dict[str, Any]) -> None:
     assert cli["journal"] == {"POST": figures["floor"]}
 
 
-def test_floor_counts_pages_per_type() -> None:
+def test_floor_counts_pages_per_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(BENCH.parent))  # as for a script: its folder first (bench/emulated.py)
     spec = importlib.util.spec_from_file_location("bench_plan_refresh", BENCH)
     assert spec is not None
     assert spec.loader is not None
