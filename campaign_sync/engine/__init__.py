@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.core.compare import LiveCampaign
-from campaign_sync.core.normalize import FlowBook
+from campaign_sync.core.normalize import FlowBook, content_hash, live_view
 from campaign_sync.core.plan import Plan, build_plan
 from campaign_sync.engine.refresh import (
     campaign_id,
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from campaign_sync.core.drift import Drift
     from campaign_sync.engine.writes import ApplyResult
     from campaign_sync.manifests.export import ExportedCampaign
-    from campaign_sync.state import State
+    from campaign_sync.state import CampaignRecord, State
 
 __all__ = ["ValidationSummary", "Workspace", "load_manifests", "refresh", "utc_now", "validate"]
 
@@ -234,10 +234,8 @@ def refresh_state(
     managed document read is cached with its ``updatedAt``, so later plans need only list calls.
     Campaigns the plan would create are never recorded. No write request; one state save, at the end.
     """
-    from campaign_sync.core.normalize import content_hash, live_view
     from campaign_sync.core.plan import Action
     from campaign_sync.engine import writes as applying
-    from campaign_sync.state import CampaignRecord
 
     desired = workspace.desired
     store = workspace.store
@@ -258,19 +256,10 @@ def refresh_state(
                 continue
             old = state.campaigns.get(change.key)
             if old is not None and old.id == seen.id:  # managed: what was applied stays as it was
-                record = dataclasses.replace(
-                    old, updatedAt=seen.updated_at, cached=dict(seen.doc), contentHash=content_hash(seen.doc)
-                )
+                record = _recached(old, seen.doc, seen.updated_at)
             elif old is None and change.action is Action.UPDATE:  # adopted, not yet applied
-                view, _facts = live_view(seen.campaign_type, seen.doc, seen.item, flows)
-                record = CampaignRecord(
-                    id=seen.id,
-                    campaignType=seen.campaign_type,
-                    name=seen.name,
-                    applied=view,
-                    updatedAt=seen.updated_at,
-                    cached=dict(seen.doc),
-                    contentHash=content_hash(seen.doc),
+                record = _live_record(
+                    seen.id, seen.campaign_type, seen.name, seen.doc, seen.item, seen.updated_at, flows
                 )
             else:
                 continue
@@ -279,12 +268,7 @@ def refresh_state(
             seen = by_id.get(old.id)
             if key in desired.campaigns or seen is None or seen.doc is None or old.cached == seen.doc:
                 continue
-            state = state.with_campaign(
-                key,
-                dataclasses.replace(
-                    old, updatedAt=seen.updated_at, cached=dict(seen.doc), contentHash=content_hash(seen.doc)
-                ),
-            )
+            state = state.with_campaign(key, _recached(old, seen.doc, seen.updated_at))
         saved = store.save(state, tuple(workspace.redactor.secrets()))
     adopted = tuple(k for k in sorted(state.campaigns) if k not in before.campaigns)
     renewed = current = 0
@@ -307,6 +291,35 @@ def refresh_state(
     )
 
 
+def _recached(record: CampaignRecord, doc: Mapping[str, Any], updated_at: str | None) -> CampaignRecord:
+    """``record`` with ``doc`` as its cached live document; what was applied stays as it was."""
+    return dataclasses.replace(record, updatedAt=updated_at, cached=dict(doc), contentHash=content_hash(doc))
+
+
+def _live_record(
+    campaign_id: str,
+    campaign_type: str,
+    name: str,
+    doc: Mapping[str, Any],
+    item: Mapping[str, Any] | None,
+    updated_at: str | None,
+    flows: FlowBook,
+) -> CampaignRecord:
+    """A record of a campaign adopted as it is live (not yet applied): its live view as applied."""
+    from campaign_sync.state import CampaignRecord
+
+    view, _facts = live_view(campaign_type, doc, item, flows)
+    return CampaignRecord(
+        id=campaign_id,
+        campaignType=campaign_type,
+        name=name,
+        applied=view,
+        updatedAt=updated_at,
+        cached=dict(doc),
+        contentHash=content_hash(doc),
+    )
+
+
 @dataclass(frozen=True)
 class ApplyOutcome:
     plan: Plan
@@ -316,9 +329,7 @@ class ApplyOutcome:
 
 def import_campaign(workspace: Workspace, key: str, campaign_id: str, *, lock_timeout: float = 0.0) -> str:
     """Adopt a live campaign into state under a manifest key; nothing is written live."""
-    from campaign_sync.core.normalize import content_hash, live_view
     from campaign_sync.kore import campaign_id_of
-    from campaign_sync.state import CampaignRecord
 
     desired = workspace.desired.campaigns.get(key)
     if desired is None:
@@ -348,15 +359,14 @@ def import_campaign(workspace: Workspace, key: str, campaign_id: str, *, lock_ti
                 f"{campaign_id} is a {ctype} campaign but {key!r} in {desired.location} is "
                 f"{desired.campaign.campaignType}"
             )
-        view, _facts = live_view(ctype, doc, None, workspace.flows(state))
-        record = CampaignRecord(
-            id=campaign_id_of(doc) or campaign_id,
-            campaignType=ctype,
-            name=str(doc.get("name", "")),
-            applied=view,
-            updatedAt=doc.get("updatedAt"),
-            cached=dict(doc),
-            contentHash=content_hash(doc),
+        record = _live_record(
+            campaign_id_of(doc) or campaign_id,
+            ctype,
+            str(doc.get("name", "")),
+            doc,
+            None,
+            doc.get("updatedAt"),
+            workspace.flows(state),
         )
         saved = store.save(state.with_campaign(key, record), tuple(workspace.redactor.secrets()))
     return (
