@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import gc
 import json
 import math
@@ -54,7 +55,7 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,10 @@ from emulated import ACCOUNT, ENV_NAME, STREAM, ControlApi, child_environ, emula
 from campaign_sync import engine
 from campaign_sync.core.plan import build_plan
 from campaign_sync.emulator.registry import derived_id
+from campaign_sync.manifests import parsecache
 from campaign_sync.manifests.config import load_config
+from campaign_sync.manifests.loader import load_desired
+from campaign_sync.manifests.parsecache import ParseCache
 from campaign_sync.redact import Redactor
 
 PAGE = 100
@@ -315,6 +319,16 @@ class CliFigures:
     journal: dict[str, int]
     validate_seconds: float = 0.0
     """`campaign-sync validate` of the same workspace (offline), wall time."""
+    cold_wall_seconds: float = 0.0
+    cold_max_rss_kib: int = 0
+    """The same plan with the parse cache turned off (``CAMPAIGN_SYNC_CACHE_DIR=""``): a fresh runner."""
+
+
+def cold_manifest_seconds(root: Path) -> float:
+    """Loading and checking the workspace's manifests with every file parsed (no parse cache)."""
+    started = time.perf_counter()
+    load_desired(root, ["manifests"], {}, {}, {}, ENV_NAME, cache=ParseCache(None))
+    return time.perf_counter() - started
 
 
 def cli_command() -> list[str]:
@@ -340,7 +354,9 @@ main()
 """
 
 
-def timed_cli(root: Path, *args: str, peak: bool = True) -> tuple[int, float, int, str]:
+def timed_cli(
+    root: Path, *args: str, peak: bool = True, extra: Mapping[str, str] | None = None
+) -> tuple[int, float, int, str]:
     """Exit code, wall seconds, peak RSS (KiB; 0 without ``peak``) and stderr of one `campaign-sync` run."""
     with (
         tempfile.TemporaryFile() as out,
@@ -348,7 +364,7 @@ def timed_cli(root: Path, *args: str, peak: bool = True) -> tuple[int, float, in
         tempfile.TemporaryDirectory() as tmp,
     ):
         peak_file = Path(tmp) / "peak"
-        env = {**child_environ(), "BENCH_PEAK_FILE": str(peak_file)}
+        env = {**child_environ(), "BENCH_PEAK_FILE": str(peak_file), **(extra or {})}
         command = [sys.executable, "-c", PEAK_WRAPPER] if peak else cli_command()
         started = time.perf_counter()
         proc = subprocess.Popen([*command, *args], cwd=root, env=env, stdout=out, stderr=err)
@@ -365,16 +381,20 @@ def help_seconds(runs: int = HELP_RUNS) -> float:
 
 
 def cli_plan(root: Path, control: ControlApi) -> CliFigures:
-    """The in-sync plan through the real console script: what a user waits for; then `validate`."""
+    """The in-sync plan through the real console script: what a user waits for (the manifests' parse
+    cache warm, then turned off); then `validate`."""
     control.clear_journal()
     code, wall, rss, err = timed_cli(root, "plan", "--no-color")
     if code != 0:
         raise SystemExit(f"campaign-sync plan failed ({code}):\n{err}")
     journal = by_method(control.journal())
+    code, cold_wall, cold_rss, err = timed_cli(root, "plan", "--no-color", extra={parsecache.CACHE_ENV: ""})
+    if code != 0:
+        raise SystemExit(f"campaign-sync plan (no parse cache) failed ({code}):\n{err}")
     code, validate_wall, _rss, err = timed_cli(root, "validate", "--no-color")
     if code != 0:
         raise SystemExit(f"campaign-sync validate failed ({code}):\n{err}")
-    return CliFigures(0, wall, rss, journal, validate_wall)
+    return CliFigures(0, wall, rss, journal, validate_wall, cold_wall, cold_rss)
 
 
 @dataclass
@@ -393,6 +413,8 @@ class SizeFigures:
     after_edit_changes: list[dict[str, Any]]
     build_plan_cpu_seconds: float
     cpu_seconds_per_1000: float
+    cold_manifest_seconds: float
+    """Loading and checking the manifests with the parse cache turned off (every file parsed)."""
     tracemalloc_peak_bytes: int
     ru_maxrss_kib: int
     cli: CliFigures | None
@@ -408,13 +430,33 @@ def budget(requests: int) -> dict[str, float]:
     }
 
 
+@contextlib.contextmanager
+def parse_cache_of_this_size() -> Iterator[None]:
+    """The manifests' parse cache of one size alone (the adopting apply fills it), in-process and for
+    the CLI runs (``child_environ`` passes ``os.environ`` on)."""
+    saved = os.environ.get(parsecache.CACHE_ENV)
+    with tempfile.TemporaryDirectory(prefix="campaign-sync-bench-cache-") as cache:
+        os.environ[parsecache.CACHE_ENV] = cache
+        try:
+            yield
+        finally:
+            if saved is None:
+                del os.environ[parsecache.CACHE_ENV]
+            else:
+                os.environ[parsecache.CACHE_ENV] = saved
+
+
 def run_size(n: int, *, repeats: int, with_cli: bool, with_full: bool, log: Any) -> SizeFigures:
     pairs = [campaign(i) for i in range(n)]
     manifests = [m for m, _ in pairs]
     bodies = [b for _, b in pairs]
     sms = sum(1 for m in manifests if m["campaignType"] == "sms")
     voice = n - sms
-    with emulator() as (server, control), tempfile.TemporaryDirectory(prefix="campaign-sync-bench-") as tmp:
+    with (
+        emulator() as (server, control),
+        tempfile.TemporaryDirectory(prefix="campaign-sync-bench-") as tmp,
+        parse_cache_of_this_size(),
+    ):
         root = Path(tmp)
         log(f"[{n}] seeding {n} campaigns ({sms} sms, {voice} voice) through the control API")
         started = time.perf_counter()
@@ -439,6 +481,8 @@ def run_size(n: int, *, repeats: int, with_cli: bool, with_full: bool, log: Any)
         log(f"[{n}] plan in sync")
         measured = measured_plan(root, control)
         in_sync = measured.figures
+        log(f"[{n}] manifests without the parse cache")
+        cold_manifests = cold_manifest_seconds(root)
         log(f"[{n}] build_plan CPU and memory")
         cpu, peak = cpu_of_build_plan(root, measured, repeats)
         cli = None
@@ -472,6 +516,7 @@ def run_size(n: int, *, repeats: int, with_cli: bool, with_full: bool, log: Any)
         full_refresh=full,
         after_edit=after,
         after_edit_changes=changes,
+        cold_manifest_seconds=cold_manifests,
         build_plan_cpu_seconds=cpu,
         cpu_seconds_per_1000=cpu * 1000 / n,
         tracemalloc_peak_bytes=peak,
@@ -589,7 +634,7 @@ def goals(results: list[SizeFigures], help_wall: float | None) -> list[str]:
     """Per size: CLI plan wall and peak RSS, manifests and build_plan per campaign, requests, validate."""
     header = (
         f"{'campaigns':>9}  {'plan wall':>9}  {'peak RSS':>8}  {'manifests':>17}  {'build_plan':>17}  "
-        f"{'requests':>8}  {'validate':>8}"
+        f"{'requests':>8}  {'validate':>8}  {'no cache: plan':>14}  {'RSS':>7}  {'manifests':>17}"
     )
     lines = [
         "Goals (10,000 campaigns): "
@@ -607,16 +652,23 @@ def goals(results: list[SizeFigures], help_wall: float | None) -> list[str]:
         wall = f"{r.cli.wall_seconds:.2f} s" if r.cli else "-"
         rss = f"{r.cli.max_rss_kib / 1024:.0f} MiB" if r.cli else "-"
         validate = f"{r.cli.validate_seconds:.2f} s" if r.cli else "-"
+        cold_wall = f"{r.cli.cold_wall_seconds:.2f} s" if r.cli else "-"
+        cold_rss = f"{r.cli.cold_max_rss_kib / 1024:.0f} MiB" if r.cli else "-"
+        cold = r.cold_manifest_seconds
         lines.append(
             f"{r.campaigns:>9,}  {wall:>9}  {rss:>8}  "
             f"{manifests:>6.2f} s {manifests * 1000 / r.campaigns:.3f} ms  "
             f"{r.build_plan_cpu_seconds:>6.2f} s {r.build_plan_cpu_seconds * 1000 / r.campaigns:.3f} ms  "
-            f"{sum(r.in_sync.requests.values()):>8}  {validate:>8}"
+            f"{sum(r.in_sync.requests.values()):>8}  {validate:>8}  {cold_wall:>14}  {cold_rss:>7}  "
+            f"{cold:>6.2f} s {cold * 1000 / r.campaigns:.3f} ms"
         )
     lines += [
         "",
         "plan wall, peak RSS: `campaign-sync plan` in sync (subprocess); manifests: loading and checking",
-        "them in-process (total, per campaign); build_plan: CPU (total, per campaign); validate: wall.",
+        "them in-process (total, per campaign); build_plan: CPU (total, per campaign); validate: wall;",
+        "no cache: the same plan and manifest loading with the parse cache turned off (every file parsed",
+        'as on a fresh CI runner; CAMPAIGN_SYNC_CACHE_DIR=""). The others read unchanged files\' values',
+        "from the parse cache the adopting apply filled.",
     ]
     if help_wall is not None:
         lines.append(f"`campaign-sync --help`: {help_wall * 1000:.0f} ms (best of {HELP_RUNS})")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
+import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -60,6 +63,14 @@ def make_repo(tmp_path: Path) -> Callable[[str], Repo]:
         return r
 
     return make
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The manifest parse cache (``manifests/parsecache.py``) of this run: a fresh directory, never
+    the user's own cache, for in-process and subprocess commands alike (the harness passes it on)."""
+    cache = tempfile.mkdtemp(prefix="campaign-sync-cache-")
+    atexit.register(shutil.rmtree, cache, True)
+    os.environ["CAMPAIGN_SYNC_CACHE_DIR"] = cache
 
 
 @pytest.fixture(autouse=True)

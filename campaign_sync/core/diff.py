@@ -55,13 +55,39 @@ def _lookup(view: Any, parts: list[str | int]) -> Any:
     return node
 
 
-def _same(live: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
-    """Type-strict equality (``True`` is not ``1``, ``"5"`` is not ``5``), like deepdiff's."""
+def _text(view: Any) -> str:
+    """The JSON that decides sameness (``_same`` walks the values instead of writing this out)."""
+    return json.dumps(view, sort_keys=True, separators=(",", ":"), default=repr)
 
-    def text(view: Mapping[str, Any]) -> str:
-        return json.dumps(view, sort_keys=True, separators=(",", ":"), default=repr)
 
-    return text(live) == text(desired)
+def _same(live: Any, desired: Any) -> bool:
+    """Type-strict equality (``True`` is not ``1``, ``"5"`` is not ``5``, ``1`` is not ``1.0``), like
+    deepdiff's: exactly ``_text(live) == _text(desired)`` (``tests/test_diff_same.py``), without
+    writing either out."""
+    if live is desired:
+        return True
+    if isinstance(live, dict):
+        if not isinstance(desired, dict) or len(live) != len(desired):
+            return False
+        for key, value in live.items():
+            if type(key) is not str or key not in desired:
+                return _text(live) == _text(desired)  # keys JSON would convert: let it decide
+            if not _same(value, desired[key]):
+                return False
+        return True  # as many keys, each of them in ``desired``: the same keys
+    if isinstance(live, list | tuple):
+        if not isinstance(desired, list | tuple) or len(live) != len(desired):
+            return False
+        return all(_same(a, b) for a, b in zip(live, desired, strict=True))
+    if isinstance(live, str):
+        return isinstance(desired, str) and str.__eq__(live, desired) is True
+    if live is None or isinstance(live, bool) or desired is None or isinstance(desired, bool):
+        return live is desired
+    if isinstance(live, int) and isinstance(desired, int):
+        return int(live) == int(desired)
+    if isinstance(live, float) and isinstance(desired, float):
+        return float.__repr__(live) == float.__repr__(desired)
+    return _text(live) == _text(desired)  # anything else: what JSON makes of it decides
 
 
 def compare(live: Mapping[str, Any], desired: Mapping[str, Any]) -> list[FieldChange]:

@@ -14,10 +14,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from campaign_sync.errors import Issue, Location, ManifestError
-from campaign_sync.manifests import yamlfast
+from campaign_sync.manifests import parsecache, yamlfast
 from campaign_sync.manifests.models import Campaign
 from campaign_sync.manifests.names import name_errors, name_warnings, skeleton
 from campaign_sync.manifests.parse import parse_campaign
+from campaign_sync.manifests.parsecache import ParseCache
 from campaign_sync.manifests.templates import (
     TEMPLATE_VAR_PREFIX,
     Limits,
@@ -96,16 +97,23 @@ def discover(root: Path, entries: Iterable[str]) -> tuple[list[Path], list[Issue
     return sorted(found, key=lambda p: p.relative_to(root).as_posix()), issues
 
 
-def _parse_clean(rel: str, text: str | bytes) -> list[ManifestCampaign] | None:
+def _parse_clean(
+    rel: str, text: str | bytes, cache: ParseCache | None = None, content: bytes = b""
+) -> list[ManifestCampaign] | None:
     """The fast path: a file with nothing to report, read without per-key lines (None: anything else).
 
     Whatever this path finds (a YAML problem, an invalid campaign, a name to warn about) sends the
-    file back through the precise path, which words every problem with its line.
+    file back through the precise path, which words every problem with its line. With a ``cache``
+    (plain files only), the values of a clean file are read from it by ``content`` digest, or
+    parsed and then remembered there.
     """
-    try:
-        data = yamlfast.load(text)
-    except yamlfast.Slow:
-        return None
+    data = cache.get(content) if cache is not None else None
+    remember = data is None and cache is not None
+    if data is None:
+        try:
+            data = yamlfast.load(text)
+        except yamlfast.Slow:
+            return None
     if data is None:
         return []
     if not isinstance(data, dict) or any(key != "campaigns" for key in data):
@@ -121,14 +129,23 @@ def _parse_clean(rel: str, text: str | bytes) -> list[ManifestCampaign] | None:
         if isinstance(result, list) or name_errors(result.name) or name_warnings(result.name):
             return None
         found.append(ManifestCampaign(result, Location(rel, raw.item_lines[index])))
+    if remember and cache is not None:
+        cache.put(content, data)
     return found
 
 
 def parse_file(
-    rel: str, text: str | bytes, warnings: list[Issue] | None = None
+    rel: str,
+    text: str | bytes,
+    warnings: list[Issue] | None = None,
+    cache: ParseCache | None = None,
+    content: bytes = b"",
 ) -> tuple[list[ManifestCampaign], list[Issue]]:
-    """Parse and validate one (rendered) manifest file; look-alike names go to ``warnings``."""
-    clean = _parse_clean(rel, text)
+    """Parse and validate one (rendered) manifest file; look-alike names go to ``warnings``.
+
+    ``cache`` and ``content`` (the SHA-256 of the file's bytes): see :mod:`parsecache`.
+    """
+    clean = _parse_clean(rel, text, cache, content)
     if clean is not None:
         return clean, []
     return parse_precise(rel, text, warnings)
@@ -226,9 +243,16 @@ def load_desired(
     environ: Mapping[str, str],
     environment: str,
     limits: Limits | None = None,
+    cache: ParseCache | None = None,
 ) -> DesiredState:
-    """Discover, render (within ``limits``), parse and validate every manifest; raise all problems."""
+    """Discover, render (within ``limits``), parse and validate every manifest; raise all problems.
+
+    ``cache``: where the parsed values of plain (not templated) files are kept by content hash
+    (default: the user's cache directory as ``environ`` names it, :mod:`parsecache`).
+    """
     files, issues = discover(root, entries)
+    if cache is None:
+        cache = ParseCache(parsecache.directory(environ))
     env = template_environment(root, limits)
     context = template_context(variables, cli_vars, environ, environment)
     campaigns: list[ManifestCampaign] = []
@@ -258,10 +282,12 @@ def load_desired(
                 continue
             text = rendered
         body = text.encode("utf-8") if isinstance(text, str) else text
-        digest.update(rel.encode() + b"\0" + hashlib.sha256(body).digest())
+        content = hashlib.sha256(body).digest()
+        digest.update(rel.encode() + b"\0" + content)
         if PLACEHOLDER.encode() in body:
             marked[rel] = text
-        found, problems = parse_file(rel, text, warnings)
+        plain = text is raw
+        found, problems = parse_file(rel, text, warnings, cache if plain else None, content)
         campaigns.extend(found)
         issues.extend(problems)
     issues.extend(cross_check(campaigns))

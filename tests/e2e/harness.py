@@ -225,7 +225,7 @@ class Workspace:
         keep = {
             k: v
             for k, v in os.environ.items()
-            if k in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT"}
+            if k in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "CAMPAIGN_SYNC_CACHE_DIR"}
         }
         return {
             **keep,

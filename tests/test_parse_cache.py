@@ -1,0 +1,217 @@
+"""The manifest parse cache: the same campaigns from cached values as from parsing, and a miss for
+anything that is not the same bytes read by the same parser."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from campaign_sync.errors import ManifestError
+from campaign_sync.manifests import parsecache, yamlfast
+from campaign_sync.manifests.loader import DesiredState, load_desired
+from campaign_sync.manifests.parsecache import ParseCache
+from campaign_sync.manifests.yamlsafe import LineList
+from tests.conftest import Repo
+from tests.test_yaml_fast import manifests
+
+
+class CountingParse:
+    """``yamlfast.load``, counted."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.real = yamlfast.load
+
+    def __call__(self, text: str | bytes) -> Any:
+        self.calls += 1
+        return self.real(text)
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> CountingParse:
+    counting = CountingParse()
+    monkeypatch.setattr(yamlfast, "load", counting)
+    return counting
+
+
+def load(root: Path, cache: ParseCache, environ: dict[str, str] | None = None) -> DesiredState:
+    return load_desired(root, ["manifests"], {"who": "ops"}, {}, environ or {}, "dev", cache=cache)
+
+
+def strict(value: Any) -> Any:
+    """A type-strict picture of a value (``True`` is not ``1``, a tuple is not a list)."""
+    if isinstance(value, dict):
+        return ("map", type(value).__name__, [(k, strict(v)) for k, v in value.items()])
+    if isinstance(value, list):  # a LineList is a list: its lines are checked where they matter
+        return ("seq", [strict(v) for v in value])
+    if isinstance(value, tuple):
+        return ("tuple", [strict(v) for v in value])
+    return (type(value).__name__, value)
+
+
+def picture(desired: DesiredState) -> Any:
+    return [
+        (key, str(item.location), strict(item.campaign.model_dump()), strict(dict(item.campaign)))
+        for key, item in desired.campaigns.items()
+    ] + [desired.digest, desired.files, desired.warnings]
+
+
+def three_files(repo: Repo) -> None:
+    for n in range(3):
+        repo.write(
+            f"manifests/m{n}.yaml", manifests(4).replace("bill-", f"bill-{n}-").replace("Reminder", f"R{n}")
+        )
+
+
+def test_a_second_load_reads_the_values_back_instead_of_parsing(
+    repo: Repo, tmp_path: Path, parses: CountingParse
+) -> None:
+    three_files(repo)
+    uncached = load(repo.root, ParseCache(None))
+    assert parses.calls == 3
+    cache = ParseCache(tmp_path / "cache")
+    first = load(repo.root, cache)
+    assert (parses.calls, cache.hits, cache.writes) == (6, 0, 3)
+    again = ParseCache(tmp_path / "cache")
+    second = load(repo.root, again)
+    assert (parses.calls, again.hits, again.writes) == (6, 3, 0)
+    assert picture(second) == picture(first) == picture(uncached)
+    assert second.campaigns["bill-1-2"].location.line == 32
+
+
+def test_changed_bytes_are_a_miss_and_the_new_values_win(
+    repo: Repo, tmp_path: Path, parses: CountingParse
+) -> None:
+    three_files(repo)
+    load(repo.root, ParseCache(tmp_path / "cache"))
+    path = repo.root / "manifests" / "m1.yaml"
+    path.write_text(path.read_text().replace("priority: 3", "priority: 4", 1))
+    cache = ParseCache(tmp_path / "cache")
+    desired = load(repo.root, cache)
+    assert (cache.hits, cache.writes) == (2, 1)
+    assert desired.campaigns["bill-1-0"].campaign.priority == "4"
+    assert desired.campaigns["bill-1-1"].campaign.priority == "3"
+
+
+def test_another_parser_is_a_miss(repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    three_files(repo)
+    load(repo.root, ParseCache(tmp_path / "cache"))
+    monkeypatch.setattr(parsecache, "_fingerprint", lambda: b"another parser")
+    cache = ParseCache(tmp_path / "cache")
+    load(repo.root, cache)
+    assert (cache.hits, cache.writes) == (0, 3)
+
+
+def test_templates_and_files_with_problems_are_never_cached(
+    repo: Repo, tmp_path: Path, parses: CountingParse
+) -> None:
+    repo.write("manifests/t.yaml.j2", manifests(1).replace("Monthly reminder", "by {{ who }}"))
+    cache = ParseCache(tmp_path / "cache")
+    assert load(repo.root, cache).campaigns["bill-0"].campaign.description == "by ops"
+    assert (cache.hits, cache.writes) == (0, 0)
+    repo.write(
+        "manifests/bad.yaml", manifests(1).replace("bill-0", "bad").replace("priority: 3", "priority: 0")
+    )
+    for _ in range(2):
+        with pytest.raises(ManifestError) as info:
+            load(repo.root, cache)
+        assert next(str(i) for i in info.value.issues).startswith("manifests/bad.yaml:8: ")
+    assert (cache.hits, cache.writes) == (0, 0)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_a_torn_or_foreign_entry_is_a_miss(repo: Repo, tmp_path: Path, parses: CountingParse) -> None:
+    repo.write("manifests/a.yaml", manifests(2))
+    load(repo.root, ParseCache(tmp_path / "cache"))
+    (entry,) = (tmp_path / "cache").rglob("*.json")
+    good = entry.read_bytes()
+    for bad in (good[: len(good) // 2], b"[]", b'{"lines": [2], "document": {"campaigns": []}}', b"\xff"):
+        entry.write_bytes(bad)
+        cache = ParseCache(tmp_path / "cache")
+        desired = load(repo.root, cache)
+        assert cache.hits == 0
+        assert sorted(desired.campaigns) == ["bill-0", "bill-1"]
+        assert entry.read_bytes() == good  # rewritten from the parse
+
+
+def test_a_cache_that_cannot_be_written_is_no_error(repo: Repo, tmp_path: Path) -> None:
+    repo.write("manifests/a.yaml", manifests(2))
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    cache = ParseCache(blocker / "cache")
+    assert sorted(load(repo.root, cache).campaigns) == ["bill-0", "bill-1"]
+    assert cache.writes == 0
+
+
+def test_values_json_cannot_carry_exactly_are_not_cached(tmp_path: Path) -> None:
+    cache = ParseCache(tmp_path / "cache")
+    items = LineList([{"x": float("nan")}])
+    items.line, items.item_lines = 1, [2]
+    cache.put(b"\0" * 32, {"campaigns": items})
+    items[0] = {"x": 1.5, "y": [True, None, 7, "z"]}
+    cache.put(b"\1" * 32, {"campaigns": items})
+    assert cache.writes == 1
+    assert cache.get(b"\0" * 32) is None
+    back = cache.get(b"\1" * 32)
+    assert back is not None
+    assert strict(back) == strict({"campaigns": [{"x": 1.5, "y": [True, None, 7, "z"]}]})
+    assert isinstance(back["campaigns"], LineList)
+    assert back["campaigns"].item_lines == [2]
+
+
+def test_where_the_cache_lives() -> None:
+    assert parsecache.directory({"CAMPAIGN_SYNC_CACHE_DIR": "/c", "HOME": "/h"}) == Path("/c/manifests")
+    assert parsecache.directory({"CAMPAIGN_SYNC_CACHE_DIR": "", "HOME": "/h"}) is None
+    assert parsecache.directory({"XDG_CACHE_HOME": "/x", "HOME": "/h"}) == Path("/x/campaign-sync/manifests")
+    assert parsecache.directory({"HOME": "/h"}) == Path("/h/.cache/campaign-sync/manifests")
+    assert parsecache.directory({}) is None
+
+
+def test_the_default_cache_follows_the_environment_given(
+    repo: Repo, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    tmp_path = tmp_path_factory.mktemp("elsewhere")
+    repo.write("manifests/a.yaml", manifests(1))
+    load_desired(repo.root, ["manifests"], {}, {}, {"CAMPAIGN_SYNC_CACHE_DIR": str(tmp_path / "c")}, "dev")
+    assert len(list((tmp_path / "c" / "manifests").rglob("*.json"))) == 1
+    load_desired(repo.root, ["manifests"], {}, {}, {"HOME": str(tmp_path / "home")}, "dev")
+    assert len(list((tmp_path / "home" / ".cache" / "campaign-sync").rglob("*.json"))) == 1
+    assert not any(name.endswith(".json") for _, _, files in os.walk(repo.root) for name in files)
+
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=20),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    description=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40),
+    extra=st.dictionaries(
+        st.text(min_size=1, max_size=8), st.recursive(SCALARS, lambda c: st.lists(c, max_size=3)), max_size=3
+    ),
+)
+def test_what_a_clean_parse_gives_comes_back_exactly(
+    tmp_path: Path, description: str, extra: dict[str, Any]
+) -> None:
+    """Any document the fast path builds (here: a campaign list beside arbitrary values) round-trips."""
+    items = LineList([{"key": "a", "description": description, "extra": extra}])
+    items.line, items.item_lines = 3, [4]
+    document = {"campaigns": items}
+    cache = ParseCache(tmp_path / "prop")
+    digest = os.urandom(32)
+    cache.put(digest, document)
+    assert cache.writes == 1
+    back = cache.get(digest)
+    assert back is not None
+    assert strict(back) == strict(document)
+    assert (back["campaigns"].line, back["campaigns"].item_lines) == (3, [4])
