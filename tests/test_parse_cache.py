@@ -215,3 +215,60 @@ def test_what_a_clean_parse_gives_comes_back_exactly(
     assert back is not None
     assert strict(back) == strict(document)
     assert (back["campaigns"].line, back["campaigns"].item_lines) == (3, [4])
+
+
+def test_every_campaign_type_and_mode_comes_back_the_same(repo: Repo, tmp_path: Path) -> None:
+    """The benchmark's mix (simple and advanced SMS, Progressive and Agentless voice), with spellings
+    the models canonicalise (lower-case days and frequency, a numeric priority), cached and not."""
+    import yaml
+
+    campaigns = []
+    for index, kind in enumerate(["simple", "advanced", "Progressive", "Agentless"] * 3):
+        sms = kind in ("simple", "advanced")
+        item: dict[str, Any] = {
+            "key": f"c-{index}",
+            "campaignType": "sms" if sms else "voice",
+            "name": f"Campaign {index}",
+            "description": f"number {index}",
+            "contactLists": ["CL Only 2020 Dec 4", "Other list"][: 1 + index % 2],
+            "priority": 1 + index % 5,
+            "dialingStrategy": {
+                "callerId": {"phoneNumber": "+14155550100"},
+                "callingHours": {
+                    "frequency": "weekly",
+                    "timezone": "Asia/Kolkata",
+                    "days": [{"day": "mo", "start": "9:00 AM", "end": "5:00 PM"}],
+                },
+            },
+        }
+        if sms:
+            item["format"] = kind
+            if kind == "simple":
+                item["message"] = {"message": f"Hello {index}"}
+            else:
+                item |= {"experienceFlowName": "SMS Flow", "schedule": {"isSchedulingEnabled": False}}
+        else:
+            item["dialingMode"] = kind
+            item["dncLists"] = {"name": "DNC CL Dec 4"}
+            item["dialingStrategy"] |= {
+                "dialingOrder": "FIFO",
+                "maxAttemptsPerRecord": 2,
+                "defaultRetryPeriod": 10,
+                "maxRingTime": 30,
+            }
+            item |= {"queueName": "Sales"} if kind == "Progressive" else {"experienceFlowName": "Voice Flow"}
+        campaigns.append(item)
+    for start in (0, 6):
+        chunk = {"campaigns": campaigns[start : start + 6]}
+        repo.write(f"manifests/f{start}.yaml", yaml.safe_dump(chunk, sort_keys=False))
+    uncached = load(repo.root, ParseCache(None))
+    load(repo.root, ParseCache(tmp_path / "cache"))
+    cache = ParseCache(tmp_path / "cache")
+    assert picture(load(repo.root, cache)) == picture(uncached)
+    assert cache.hits == 2
+    assert {type(c.campaign).__name__ for c in uncached.campaigns.values()} == {
+        "SmsSimple",
+        "SmsAdvanced",
+        "VoiceProgressive",
+        "VoiceAgentless",
+    }
