@@ -254,3 +254,29 @@ def test_force_unlock_removes_a_stale_lock(ws: Workspace, emulator: Emulator) ->
     assert "apply (pid 99999999 on elsewhere" in result.out
     assert not ws.lock_recorded()
     assert ws.run("force-unlock").out.startswith("No lock")
+
+
+def test_the_parse_cache_gives_the_same_plan_and_keeps_lines(
+    ws: Workspace, emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`campaign-sync plan` twice with a parse cache of its own: the second run reads the cached
+    values (the entries are not rewritten) and prints the same plan as a run without the cache; a
+    file then broken is parsed again and its error keeps its line."""
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "priority: 3", "priority: 4")
+    cache = tmp_path_factory.mktemp("parse-cache")
+    with_cache = ws.env(CAMPAIGN_SYNC_CACHE_DIR=str(cache))
+    first = ws.run("plan", "--no-color", env=with_cache)
+    entries = sorted(cache.rglob("*.json"))
+    assert len(entries) == 2  # sms.yaml and voice.yaml
+    stamps = [entry.stat().st_mtime_ns for entry in entries]
+    second = ws.run("plan", "--no-color", env=with_cache)
+    without = ws.run("plan", "--no-color", env=ws.env(CAMPAIGN_SYNC_CACHE_DIR=""))
+    assert first.code == second.code == without.code == 0
+    assert first.out == second.out == without.out
+    assert "~ sms bill-reminder" in second.out
+    assert [entry.stat().st_mtime_ns for entry in sorted(cache.rglob("*.json"))] == stamps
+    edit(ws, "sms.yaml", "priority: 4", "priority: 4\n    priority: 5")
+    broken = ws.run("validate", env=with_cache)
+    assert broken.code == 1
+    assert "manifests/sms.yaml:25: duplicate key 'priority'" in broken.err
