@@ -66,15 +66,34 @@ def _same(live: Any, desired: Any) -> bool:
     writing either out."""
     if live is desired:
         return True
-    if isinstance(live, dict):
-        if not isinstance(desired, dict) or len(live) != len(desired):
+    kind = type(live)
+    if kind is type(desired):  # the common case, by exact type (no abstract isinstance checks)
+        if kind is str or kind is int:
+            return bool(live == desired)
+        if kind is dict:
+            return _same_dict(live, desired)
+        if kind is list:
+            return len(live) == len(desired) and all(map(_same, live, desired))
+        if kind is bool:
+            return False  # not the same object: True and False
+    return _same_any(live, desired)
+
+
+def _same_dict(live: dict[Any, Any], desired: dict[Any, Any]) -> bool:
+    if len(live) != len(desired):
+        return False
+    for key, value in live.items():
+        if type(key) is not str or key not in desired:
+            return _text(live) == _text(desired)  # keys JSON would convert: let it decide
+        if not _same(value, desired[key]):
             return False
-        for key, value in live.items():
-            if type(key) is not str or key not in desired:
-                return _text(live) == _text(desired)  # keys JSON would convert: let it decide
-            if not _same(value, desired[key]):
-                return False
-        return True  # as many keys, each of them in ``desired``: the same keys
+    return True  # as many keys, each of them in ``desired``: the same keys
+
+
+def _same_any(live: Any, desired: Any) -> bool:
+    """``_same`` for values of different types, or of types other than the common ones."""
+    if isinstance(live, dict):
+        return isinstance(desired, dict) and _same_dict(live, desired)
     if isinstance(live, list | tuple):
         if not isinstance(desired, list | tuple) or len(live) != len(desired):
             return False

@@ -115,13 +115,24 @@ def recorded_view(campaign: Campaign, want: Mapping[str, Any], applied: Mapping[
     return out
 
 
+#: Values a copy can share (immutable), by exact type.
+_SHARED = frozenset({str, int, float, bool, type(None)})
+
+
+#: Values that are never a mapping, by exact type.
+_LEAVES = _SHARED | {list, tuple}
+
+
 def _copied(view: Mapping[str, Any]) -> View:
     """A copy of a view (nested dicts and lists of plain values) that shares nothing mutable."""
 
     def copy_of(node: Any) -> Any:
-        if isinstance(node, dict):
+        kind = type(node)
+        if kind in _SHARED:  # the common case first, by exact type
+            return node
+        if kind is dict or isinstance(node, dict):
             return {key: copy_of(value) for key, value in node.items()}
-        if isinstance(node, list):
+        if kind is list or isinstance(node, list):
             return [copy_of(value) for value in node]
         return copy.deepcopy(node) if not isinstance(node, str | int | float | bool | None) else node
 
@@ -271,7 +282,10 @@ def project(live: Any, desired: Any) -> Any:
 
     Calling-hour days are compared whole (a day missing on one side is a change), as are lists.
     """
-    if isinstance(live, Mapping) and isinstance(desired, Mapping):
+    kinds = type(live), type(desired)
+    if kinds[0] in _LEAVES or kinds[1] in _LEAVES:  # the common cases by exact type: no abstract
+        return live  # isinstance checks, which cost most of a plan's projections
+    if kinds == (dict, dict) or (isinstance(live, Mapping) and isinstance(desired, Mapping)):
         return {
             key: live[key] if key == "days" else project(live[key], desired[key])
             for key in desired
