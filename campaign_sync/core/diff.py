@@ -73,10 +73,14 @@ def _same(live: Any, desired: Any) -> bool:
         if kind is dict:
             return _same_dict(live, desired)
         if kind is list:
-            return len(live) == len(desired) and all(map(_same, live, desired))
+            return _same_items(live, desired)
         if kind is bool:
             return False  # not the same object: True and False
     return _same_any(live, desired)
+
+
+def _same_items(live: list[Any] | tuple[Any, ...], desired: list[Any] | tuple[Any, ...]) -> bool:
+    return len(live) == len(desired) and all(map(_same, live, desired))
 
 
 def _same_dict(live: dict[Any, Any], desired: dict[Any, Any]) -> bool:
@@ -95,9 +99,7 @@ def _same_any(live: Any, desired: Any) -> bool:
     if isinstance(live, dict):
         return isinstance(desired, dict) and _same_dict(live, desired)
     if isinstance(live, list | tuple):
-        if not isinstance(desired, list | tuple) or len(live) != len(desired):
-            return False
-        return all(_same(a, b) for a, b in zip(live, desired, strict=True))
+        return isinstance(desired, list | tuple) and _same_items(live, desired)
     if isinstance(live, str):
         return isinstance(desired, str) and str.__eq__(live, desired) is True
     if live is None or isinstance(live, bool) or desired is None or isinstance(desired, bool):

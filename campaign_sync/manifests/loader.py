@@ -107,8 +107,8 @@ def _parse_clean(
     (plain files only), the values of a clean file are read from it by ``content`` digest, or
     parsed and then remembered there.
     """
-    data = cache.get(content) if cache is not None else None
-    remember = data is None and cache is not None
+    cached = cache.get(content) if cache is not None else None
+    data = cached
     if data is None:
         try:
             data = yamlfast.load(text)
@@ -129,7 +129,7 @@ def _parse_clean(
         if isinstance(result, list) or name_errors(result.name) or name_warnings(result.name):
             return None
         found.append(ManifestCampaign(result, Location(rel, raw.item_lines[index])))
-    if remember and cache is not None:
+    if cache is not None and cached is None:
         cache.put(content, data)
     return found
 
