@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import render
 from .clock import parse_iso_ms
-from .listing import DEFAULT_LIMIT, MAX_LIMIT, filter_docs, paging, sort_docs
+from .listing import DEFAULT_LIMIT, MAX_LIMIT, filter_docs, filtered, paging, sort_docs
 from .store import CampaignStore, Doc
 from .validation import CAMPAIGN_TYPES, DAYS, build_campaign, minutes_of_day
 from .wire import ApiError, Request, Response
@@ -144,11 +144,12 @@ class CampaignApi:
             raise ApiError(400, "page must be at least 1")
         if skip is None:
             skip = (page - 1) * limit if page is not None else 0
-        docs = [d for d in self.store.campaigns(call.account) if d.get("campaignType") == kind]
-        docs = filter_docs(docs, body, kind)
+        docs = self.store.ordered(call.account, kind)
+        if filtered(body):
+            docs = filter_docs([self.store.settle(d) for d in docs], body, kind)
         docs = sort_docs(docs, body.get("sortBy"))
         total = len(docs)
-        window = docs[skip : skip + limit]
+        window = [self.store.settle(d) for d in docs[skip : skip + limit]]
         results = [
             render.campaign(d, view="list", version=call.version, flow_name=self._flow_name(d))
             for d in window

@@ -290,6 +290,7 @@ class ControlApi:
         self.store.stamp(merged)
         doc.clear()
         doc.update(merged)
+        self.store.changed()  # the patch may have moved createdAt
         self.store.settle(doc)
         self.store.save()
         return doc

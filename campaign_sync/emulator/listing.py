@@ -33,6 +33,11 @@ def paging(body: dict[str, Any], key: str) -> int | None:
     return number
 
 
+def filtered(body: dict[str, Any]) -> bool:
+    """Whether a list request filters at all (then every campaign's status must be settled first)."""
+    return bool(body.get("filters")) or any(body.get(k) not in (None, "") for k in ("startDate", "endDate"))
+
+
 def filter_docs(docs: list[Doc], body: dict[str, Any], kind: str) -> list[Doc]:
     filters = body.get("filters") or {}
     if not isinstance(filters, dict):
@@ -64,10 +69,11 @@ def _within(created: int, bound: int, *, after: bool) -> bool:
 
 
 def sort_docs(docs: list[Doc], sort_by: Any) -> list[Doc]:
-    """Stable multi-key sort in the order the keys are given; always ends with createdAt asc, id."""
-    docs = sorted(docs, key=lambda d: (parse_iso_ms(str(d.get("createdAt"))) or 0, d["_id"]))
+    """Stable multi-key sort in the order the keys are given; ``docs`` come in the default order
+    (createdAt asc, then id: ``CampaignStore.ordered``), which breaks the remaining ties."""
     if sort_by in (None, ""):
         return docs
+    docs = list(docs)
     if not isinstance(sort_by, dict):
         raise ApiError(400, 'sortBy must be an object such as {"createdAt": "desc"}')
     keys = [(k, v) for k, v in sort_by.items() if k in SORT_FIELDS]

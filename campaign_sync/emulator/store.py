@@ -44,6 +44,9 @@ class CampaignStore:
         self.data_path = Path(data_path) if data_path is not None else None
         self.loaded_from_disk = False
         self._last_created: int | None = None
+        self.revision = 0
+        """Bumped by every change that can add, remove or re-order campaigns (``changed``)."""
+        self._orders: dict[tuple[str, str], tuple[int, list[Doc]]] = {}
         if self.data_path is not None and self.data_path.exists() and self.data_path.stat().st_size > 0:
             self._load(self.data_path)
             self.loaded_from_disk = True
@@ -80,6 +83,8 @@ class CampaignStore:
 
     def settle(self, doc: Doc) -> Doc:
         """Voice campaigns leave ``Preparing`` once ``readyAt`` has passed (``updatedAt`` is not bumped)."""
+        if "readyAt" not in doc:  # most documents: nothing to settle
+            return doc
         ready_at = doc.get("readyAt")
         if doc.get("status") == "Preparing" and isinstance(ready_at, int | float):
             if self.clock.now() >= ready_at:
@@ -94,6 +99,28 @@ class CampaignStore:
     def campaigns(self, account: str) -> list[Doc]:
         """All campaigns of an account (settled), in insertion order."""
         return [self.settle(doc) for doc in self.accounts.get(account, {}).values()]
+
+    def ordered(self, account: str, campaign_type: str) -> list[Doc]:
+        """An account's campaigns of one type in the list's default order (``createdAt``, then id).
+
+        Not settled; do not modify the list. The order is kept until ``changed`` is called, so
+        every page of a long listing does not sort the whole account again.
+        """
+        key = (account, campaign_type)
+        cached = self._orders.get(key)
+        if cached is None or cached[0] != self.revision:
+            docs = [
+                d for d in self.accounts.get(account, {}).values() if d.get("campaignType") == campaign_type
+            ]
+            docs.sort(key=lambda d: (parse_iso_ms(str(d.get("createdAt"))) or 0, d["_id"]))
+            cached = (self.revision, docs)
+            self._orders[key] = cached
+        return cached[1]
+
+    def changed(self) -> None:
+        """Campaigns were added, removed or rewritten in place: the kept list orders are stale."""
+        self.revision += 1
+        self._orders.clear()
 
     def all_campaigns(self) -> list[Doc]:
         return [self.settle(doc) for docs in self.accounts.values() for doc in docs.values()]
@@ -119,13 +146,16 @@ class CampaignStore:
     def insert(self, account: str, doc: Doc) -> None:
         doc["accountId"] = account
         self.accounts.setdefault(account, {})[doc["_id"]] = doc
+        self.changed()
 
     def remove(self, account: str, campaign_id: str) -> Doc | None:
+        self.changed()
         return self.accounts.get(account, {}).pop(campaign_id, None)
 
     def reset(self) -> None:
         self.accounts.clear()
         self.registries = Registries.defaults()
+        self.changed()
 
     # ------------------------------------------------------------------ persistence
 
@@ -175,4 +205,5 @@ class CampaignStore:
             for doc in docs.values()
         ]
         self._last_created = max((c for c in created if c is not None), default=None)
+        self.changed()
         log.info("loaded %d campaign(s) from %s", sum(len(d) for d in self.accounts.values()), path)

@@ -16,6 +16,8 @@ from emulator_support import (
     voice_progressive,
 )
 
+from campaign_sync.emulator import EmulatorApp
+
 
 def _seed(kore: Kore, *bodies: dict[str, Any]) -> dict[str, str]:
     ids: dict[str, str] = kore.control(
@@ -189,3 +191,49 @@ def test_start_and_end_dates_bound_created_at(kore: Kore) -> None:
 @pytest.mark.parametrize("body", [{"skip": -1}, {"limit": "ten"}, {"page": 0}, {"limit": 0}])
 def test_bad_paging_values_are_rejected(kore: Kore, body: dict[str, Any]) -> None:
     assert kore.list(type="sms", **body).status_code == 400
+
+
+def test_the_kept_order_follows_creates_deletes_and_patched_creation_times(kore: Kore) -> None:
+    """Each list call reads the account's current campaigns, though the sorted order is kept between
+    calls: a create, a delete and a control PATCH of ``createdAt`` between two pages all show."""
+    ids = {name: kore.create_ok(sms_advanced(name))["_id"] for name in ("one", "two", "three")}
+
+    def names() -> list[str]:
+        return [r["name"] for r in kore.list_data(type="sms", limit=100)["results"]]
+
+    assert names() == ["one", "two", "three"]
+    kore.create_ok(sms_advanced("four"))
+    assert names() == ["one", "two", "three", "four"]
+    assert kore.delete(ids["two"]).status_code == 200
+    assert names() == ["one", "three", "four"]
+    kore.control("PATCH", f"campaigns/{ids['one']}", json={"createdAt": "2999-01-01T00:00:00.000Z"})
+    assert names() == ["three", "four", "one"]
+    first = kore.list_data(type="sms", limit=2)
+    assert [r["name"] for r in first["results"]] == ["three", "four"]
+    kore.create_ok(sms_advanced("five"))
+    second = kore.list_data(type="sms", skip=2, limit=2)
+    assert [r["name"] for r in second["results"]] == ["five", "one"]
+    assert second["totalResults"] == 4
+
+
+def test_a_listed_page_shows_voice_campaigns_that_became_ready_and_filters_see_them(kore: Kore) -> None:
+    cid = kore.create_ok(voice_agentless())["id"]
+    [item] = kore.list_data(type="voice")["results"]
+    assert item["status"] == "Preparing"
+    kore.advance(6)  # preparing_seconds is 5 in the fixture
+    [item] = kore.list_data(type="voice")["results"]
+    assert (item["_id"], item["status"]) == (cid, "Ready")
+    kore.create_ok(voice_agentless("Second Voice"))
+    ready = kore.list_data(type="voice", filters={"status": ["Ready"]})["results"]
+    assert [r["_id"] for r in ready] == [cid]
+
+
+def test_a_long_listing_sorts_the_account_once_not_once_per_page(app: EmulatorApp, inproc: Kore) -> None:
+    _seed(inproc, *(sms_advanced(f"campaign {i:03d}") for i in range(250)))
+    kept = app.store.ordered(ACCOUNT, "sms")
+    pages = [inproc.list_data(type="sms", skip=skip, limit=100) for skip in (0, 100, 200)]
+    assert [len(p["results"]) for p in pages] == [100, 100, 50]
+    assert app.store.ordered(ACCOUNT, "sms") is kept, "the pages re-sorted the account"
+    inproc.create_ok(sms_advanced("one more"))
+    assert app.store.ordered(ACCOUNT, "sms") is not kept
+    assert len(app.store.ordered(ACCOUNT, "sms")) == 251
