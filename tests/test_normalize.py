@@ -17,6 +17,7 @@ from campaign_sync.core.normalize import (
     desired_view,
     live_view,
     project,
+    recorded_view,
 )
 from campaign_sync.manifests.models import Campaign
 from campaign_sync.manifests.parse import parse_campaign
@@ -397,3 +398,25 @@ def test_create_body_is_the_manifest_in_request_spelling() -> None:
         )
     )
     assert sms["message"] == {"message": b64("Your bill is due on Friday"), "template_name": "Welcome"}
+
+
+def test_recorded_view_keeps_what_the_api_never_shows_without_touching_the_desired_view() -> None:
+    manifest = campaign(VOICE_AGENTLESS)  # leaves out enableMachineDetect, which no GET shows
+    want = desired_view(manifest)
+    before = copy.deepcopy(want)
+    assert "enableMachineDetect" not in want
+    recorded = recorded_view(manifest, want, {**want, "enableMachineDetect": "detect"})
+    assert recorded["enableMachineDetect"] == "detect"
+    assert {k: v for k, v in recorded.items() if k != "enableMachineDetect"} == want
+    recorded["dialingStrategy"]["callingHours"]["timezone"] = "UTC"  # a copy that shares nothing
+    assert want == before
+
+
+def test_recorded_view_with_nothing_to_keep_is_the_desired_view_itself() -> None:
+    declared = VOICE_AGENTLESS.replace(
+        "    dialingStrategy:", "    enableMachineDetect: detect\n    dialingStrategy:"
+    )
+    manifest = campaign(declared)  # declares it: the record's value is not kept
+    want = desired_view(manifest)
+    assert recorded_view(manifest, want, None) is want
+    assert recorded_view(manifest, want, {**want, "enableMachineDetect": "off"}) is want

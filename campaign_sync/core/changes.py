@@ -107,7 +107,6 @@ class Match:
     adopted: bool
     recorded: Mapping[str, Any]  # what apply records as the state's ``applied``
     updated_at: str | None
-    live_hash: str | None
 
 
 @dataclass(frozen=True)

@@ -100,18 +100,27 @@ def desired_view(campaign: Campaign) -> View:
     return out
 
 
-def recorded_view(campaign: Campaign, want: Mapping[str, Any], applied: Mapping[str, Any] | None) -> View:
+def recorded_view(campaign: Campaign, want: View, applied: Mapping[str, Any] | None) -> View:
     """What to record as applied: the desired view, plus the values the API never shows that the
-    previous record holds and the manifest leaves out (the PUT carried them, so they still hold)."""
-    out: View = _copied(want)
+    previous record holds and the manifest leaves out (the PUT carried them, so they still hold).
+
+    Views are never changed in place once built, so with nothing to add this is ``want`` itself
+    (as a create records it); only a view that gains kept values is copied first.
+    """
     if not applied:
-        return out
+        return want
     _ctype, mode = REGISTRY.of(campaign)
+    kept_values: list[tuple[tuple[str, ...], Any]] = []
     for row in mode.compared():
         if row.read_back in (ReadBack.NEVER, ReadBack.CONNECTION) and get_path(want, row.path) is MISSING:
             kept = get_path(applied, row.path)
             if kept is not MISSING and kept is not None:
-                set_path(out, row.path, kept)
+                kept_values.append((row.path, kept))
+    if not kept_values:
+        return want
+    out: View = _copied(want)
+    for path, kept in kept_values:
+        set_path(out, path, kept)
     return out
 
 

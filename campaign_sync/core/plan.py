@@ -219,11 +219,8 @@ def build_plan(
             notes.extend(FlowNote(key, matched.id, u) for u in result.unverified)
         have = result.live_view
         warnings.extend(f"{key}: {warning}" for warning in result.warnings)
-        live_hash = content_hash(matched.doc)
         recorded = recorded_view(campaign, want, applied)
-        matches.append(
-            Match(key, matched.id, ctype, campaign.name, adopted, recorded, matched.updated_at, live_hash)
-        )
+        matches.append(Match(key, matched.id, ctype, campaign.name, adopted, recorded, matched.updated_at))
         if not fields:
             unchanged += 1
             if note:
@@ -275,7 +272,7 @@ def build_plan(
                 location=where,
                 body=put.body,
                 live_updated_at=matched.updated_at,
-                live_hash=live_hash,
+                live_hash=content_hash(matched.doc),  # what a saved plan checks live against
                 live_view=have,
                 recorded=recorded,
             )
