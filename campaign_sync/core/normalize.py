@@ -36,6 +36,7 @@ from campaign_sync.core.fields import (
     CampaignType,
     Field,
     Mode,
+    Path,
     ReadBack,
     get_path,
     set_path,
@@ -110,7 +111,7 @@ def recorded_view(campaign: Campaign, want: View, applied: Mapping[str, Any] | N
     if not applied:
         return want
     _ctype, mode = REGISTRY.of(campaign)
-    kept_values: list[tuple[tuple[str, ...], Any]] = []
+    kept_values: list[tuple[Path, Any]] = []
     for row in mode.compared():
         if row.read_back in (ReadBack.NEVER, ReadBack.CONNECTION) and get_path(want, row.path) is MISSING:
             kept = get_path(applied, row.path)
