@@ -8,9 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
-from campaign_sync.cli import cli
+from campaign_sync.cli import _exit_status, cli
 from tests.conftest import REPO, Repo
 from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE, VOICE_PREVIEW
 
@@ -161,9 +162,8 @@ def test_repository_example_manifests_validate() -> None:
 def test_help_and_version_do_not_import_heavy_modules() -> None:
     code = (
         "import sys\n"
-        "from campaign_sync.cli import main\n"
-        "sys.argv = ['campaign-sync', '--help']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "from campaign_sync.cli import cli\n"
+        "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in ('pydantic', 'httpx', 'deepdiff', 'jinja2', 'yaml', 'jwt') if m in sys.modules]\n"
         "print('HEAVY:' + ','.join(heavy))\n"
     )
@@ -176,3 +176,43 @@ def test_help_and_version_do_not_import_heavy_modules() -> None:
         [sys.executable, "-m", "campaign_sync", "--version"], capture_output=True, text=True, check=True
     )
     assert version.stdout.startswith("campaign-sync, version ")
+
+
+def test_the_console_script_ends_with_the_commands_status_and_all_its_output(tmp_path: Path) -> None:
+    """``main`` ends the process with ``os._exit`` once the command is done: nothing may be lost."""
+    script = (
+        "import sys\n"
+        "from campaign_sync.cli import main\n"
+        "sys.argv = ['campaign-sync', *sys.argv[1:]]\n"
+        "main()\n"
+        "print('NOT REACHED')\n"
+    )
+    ok = subprocess.run(
+        [sys.executable, "-c", script, "--config", str(REPO / "campaign-sync.yaml"), "validate"],
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "7 campaigns (4 sms, 3 voice)" in ok.stdout
+    assert "NOT REACHED" not in ok.stdout
+    missing = subprocess.run(
+        [sys.executable, "-c", script, "--config", str(tmp_path / "absent.yaml"), "validate"],
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 1
+    assert "absent.yaml" in missing.stderr
+    schema = subprocess.run([sys.executable, "-c", script, "schema"], capture_output=True, text=True)
+    assert schema.returncode == 0, schema.stderr
+    assert json.loads(schema.stdout)["$schema"]  # ~100 KB through a pipe, every byte flushed
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "printed"),
+    [(None, 0, ""), (0, 0, ""), (2, 2, ""), (256 + 3, 3, ""), ("boom", 1, "boom")],
+)
+def test_exit_status_is_what_sys_exit_gives(
+    code: object, status: int, printed: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _exit_status(code) == status
+    assert capsys.readouterr().err.strip() == printed

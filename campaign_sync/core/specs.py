@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, ClassVar
 
 from campaign_sync.core import values
@@ -260,9 +260,25 @@ class Windows(Spec):
     time: Time = field(default_factory=Time)
 
     def canon(self, value: Any) -> Any:
-        """``[{day, start, end}, ...]`` -> ``{"MO": {"start", "end"}, "MO#2": {...}}``."""
+        """``[{day, start, end}, ...]`` -> ``{"MO": {"start", "end"}, "MO#2": {...}}``.
+
+        Windows spelled with plain strings (nearly all of them) are folded once per distinct
+        spelling and the keyed shape rebuilt from that (a plan folds the hours of every campaign,
+        twice, and a team's campaigns share a handful of them); anything else is folded as it is.
+        """
         if not isinstance(value, list):
             return value
+        spelled: list[tuple[str, str, str]] = []
+        for item in value:
+            if item.__class__ is not dict:
+                return self._canon(value)
+            day, start, end = item.get("day"), item.get("start"), item.get("end")
+            if day.__class__ is not str or start.__class__ is not str or end.__class__ is not str:
+                return self._canon(value)
+            spelled.append((day, start, end))
+        return {key: {"start": start, "end": end} for key, start, end in _keyed_windows(self, tuple(spelled))}
+
+    def _canon(self, value: list[Any]) -> dict[str, Any]:
         grouped: dict[str, list[dict[str, Any]]] = {}
         for item in value:
             if not isinstance(item, Mapping):
@@ -311,8 +327,17 @@ class Windows(Spec):
         }
 
 
+@lru_cache(maxsize=4096)
+def _keyed_windows(
+    spec: Windows, spelled: tuple[tuple[str, str, str], ...]
+) -> tuple[tuple[str, Any, Any], ...]:
+    """``Windows._canon`` of windows spelled with plain strings, as ``(key, start, end)`` rows."""
+    folded = spec._canon([{"day": day, "start": start, "end": end} for day, start, end in spelled])
+    return tuple((key, window["start"], window["end"]) for key, window in folded.items())
+
+
 def _minutes(value: Any) -> int:
     try:
         return minutes_of(value)
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, TypeError):  # TypeError: an unhashable live value
         return -1
