@@ -216,3 +216,44 @@ def test_exit_status_is_what_sys_exit_gives(
 ) -> None:
     assert _exit_status(code) == status
     assert capsys.readouterr().err.strip() == printed
+
+
+def test_a_plain_workspace_plan_path_imports_neither_jinja2_nor_deepdiff(tmp_path: Path) -> None:
+    """Jinja2 is imported for the first template, deepdiff for the first real difference."""
+    plain = tmp_path / "manifests"
+    for source in (REPO / "manifests").rglob("*.yaml"):
+        (plain / source.name).parent.mkdir(parents=True, exist_ok=True)
+        (plain / source.name).write_bytes(source.read_bytes())
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from campaign_sync.manifests.loader import load_desired\n"
+        "from campaign_sync.core.diff import compare\n"
+        "from campaign_sync.core.normalize import desired_view\n"
+        f"root = Path({str(tmp_path)!r})\n"
+        "desired = load_desired(root, ['manifests'], {}, {}, {}, 'dev')\n"
+        "assert len(desired.campaigns) > 3, desired.campaigns\n"
+        "views = [desired_view(c.campaign) for c in desired.campaigns.values()]\n"
+        "assert all(compare(v, v) == [] for v in views)\n"
+        "print('AFTER-SAME', 'jinja2' in sys.modules, 'deepdiff' in sys.modules)\n"
+        "print('CHANGES', len(compare(views[0], {**views[0], 'description': 'other'})))\n"
+        "print('AFTER-DIFF', 'deepdiff' in sys.modules)\n"
+        "from campaign_sync.errors import ManifestError\n"
+        "try:\n"
+        f"    load_desired(Path({str(REPO)!r}), ['manifests'], {{}}, {{}}, {{}}, 'dev')\n"
+        "except ManifestError:\n"
+        "    pass  # its variables live in campaign-sync.yaml; rendering it is what counts here\n"
+        "print('WITH-TEMPLATES', 'jinja2' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CAMPAIGN_SYNC_CACHE_DIR": ""},
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert "AFTER-SAME False False" in lines
+    assert "CHANGES 1" in lines
+    assert "AFTER-DIFF True" in lines
+    assert "WITH-TEMPLATES True" in lines  # the repository's manifests hold a *.yaml.j2

@@ -385,7 +385,7 @@ def test_keys_and_names_unique_across_campaigns_are_listed_as_inexpressible() ->
 
 
 def _rendered_examples() -> list[tuple[str, str]]:
-    from campaign_sync.manifests.loader import render, template_context, template_environment
+    from campaign_sync.manifests.templates import render, template_context, template_environment
 
     out = []
     for path in sorted((REPO / "manifests").rglob("*")):

@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 #: Mappings whose keys are data (day names), shown in brackets: ``days[FR]``.
 _KEYED = frozenset({"days"})
 
@@ -115,6 +113,8 @@ def compare(live: Mapping[str, Any], desired: Mapping[str, Any]) -> list[FieldCh
     """Field changes that turn ``live`` into ``desired`` (both canonical and projected)."""
     if _same(live, desired):
         return []  # the common case (in sync): skip deepdiff's tree walk
+    from deepdiff import DeepDiff  # imported by the first real difference: in-sync plans never need it
+
     diff = DeepDiff(dict(live), dict(desired), view="tree", verbose_level=2, threshold_to_diff_deeper=0)
     paths: dict[str, list[str | int]] = {}
     for levels in diff.values():

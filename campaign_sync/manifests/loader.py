@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from campaign_sync.errors import Issue, Location, ManifestError
 from campaign_sync.manifests import parsecache, yamlfast
@@ -19,19 +19,15 @@ from campaign_sync.manifests.models import Campaign
 from campaign_sync.manifests.names import name_errors, name_warnings, skeleton
 from campaign_sync.manifests.parse import parse_campaign
 from campaign_sync.manifests.parsecache import ParseCache
-from campaign_sync.manifests.templates import (
-    TEMPLATE_VAR_PREFIX,
-    Limits,
-    render,
-    template_context,
-    template_environment,
-)
 from campaign_sync.manifests.yamlsafe import LineDict, LineList, YamlProblem, issue, load
+
+if TYPE_CHECKING:
+    from campaign_sync.manifests.templates import LimitedEnvironment, Limits
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 PLACEHOLDER = "REPLACE-WITH-"
 """What `init` and `export` write where a person must fill in a value."""
-__all__ = ["TEMPLATE_VAR_PREFIX", "DesiredState", "ManifestCampaign", "load_desired", "parse_file"]
+__all__ = ["DesiredState", "ManifestCampaign", "load_desired", "parse_file"]
 
 
 @dataclass(frozen=True)
@@ -253,8 +249,7 @@ def load_desired(
     files, issues = discover(root, entries)
     if cache is None:
         cache = ParseCache(parsecache.directory(environ))
-    env = template_environment(root, limits)
-    context = template_context(variables, cli_vars, environ, environment)
+    templating: tuple[LimitedEnvironment, dict[str, Any]] | None = None  # made for the first template
     campaigns: list[ManifestCampaign] = []
     warnings: list[Issue] = []
     digest = hashlib.sha256()
@@ -276,7 +271,14 @@ def load_desired(
                 line = raw[: exc.start].count(b"\n") + 1
                 issues.append(Issue(Location(rel, line), "", f"not valid UTF-8 (byte offset {exc.start})"))
                 continue
-            rendered = render(env, root, rel, context)
+            from campaign_sync.manifests import templates  # Jinja2: only a workspace with templates
+
+            if templating is None:
+                templating = (
+                    templates.template_environment(root, limits),
+                    templates.template_context(variables, cli_vars, environ, environment),
+                )
+            rendered = templates.render(templating[0], root, rel, templating[1])
             if isinstance(rendered, Issue):
                 issues.append(rendered)
                 continue
