@@ -63,7 +63,8 @@ def for_terminal(text: str) -> str:
 def hidden_characters(text: str) -> list[str]:
     """The hidden characters in ``text``, each once, as ``U+202E RIGHT-TO-LEFT OVERRIDE``."""
     seen: dict[str, None] = {}
-    for char in text:
+    for match in _CANDIDATE.finditer(text):  # printable ASCII is never hidden: most names skip the loop
+        char = match.group()
         if is_hidden(char):
             seen.setdefault(char)
     return [f"U+{ord(c):04X} {unicodedata.name(c, 'control character')}" for c in seen]

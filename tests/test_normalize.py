@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
+import json
 import urllib.parse
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from campaign_sync.core.bodies import create_body, put_body
+from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.core.diff import compare, format_path
 from campaign_sync.core.normalize import (
     FlowBook,
+    _row_tree,
     decode_message,
     desired_view,
     live_view,
@@ -22,6 +28,7 @@ from campaign_sync.core.normalize import (
 from campaign_sync.manifests.models import Campaign
 from campaign_sync.manifests.parse import parse_campaign
 from campaign_sync.manifests.yamlsafe import load
+from tests.documents import MODES, manifest
 from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE, VOICE_AGENTLESS, VOICE_PREVIEW
 
 FLOW_ID = "cf-67447605-115e-5dd2-a676-e158cf300001"
@@ -420,3 +427,44 @@ def test_recorded_view_with_nothing_to_keep_is_the_desired_view_itself() -> None
     want = desired_view(manifest)
     assert recorded_view(manifest, want, None) is want
     assert recorded_view(manifest, want, {**want, "enableMachineDetect": "off"}) is want
+
+
+def _row_by_row(campaign: Any) -> dict[str, Any]:
+    """``desired_view`` as the field table spells it: every compared row, get_path then set_path."""
+    from campaign_sync.core.fields import MISSING, get_path, set_path
+
+    _ctype, mode = REGISTRY.of(campaign)
+    doc = campaign.model_dump(exclude_unset=True)
+    out: dict[str, Any] = {}
+    for row in mode.compared_fields:
+        value = get_path(doc, row.path)
+        if value is not MISSING and value is not None:
+            set_path(out, row.path, row.value.canon(value) if row.set_like else value)
+    return out
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.sampled_from(MODES).flatmap(lambda pair: manifest(*pair)))
+def test_desired_view_walks_the_row_tree_to_the_row_by_row_view_in_the_same_key_order(raw: Any) -> None:
+    campaign = parse_campaign(raw, "m.yaml", raw, ("campaigns", 0))
+    assert not isinstance(campaign, list), campaign
+    _ctype, mode = REGISTRY.of(campaign)
+    assert _row_tree(mode) is not None  # every mode of the table takes the walk
+    view = desired_view(campaign)
+    expected = _row_by_row(campaign)
+    assert view == expected
+    assert json.dumps(view) == json.dumps(expected)  # key order too: plans and state print views
+
+
+def test_a_table_whose_groups_interleave_is_walked_row_by_row() -> None:
+    _ctype, mode = REGISTRY.of(campaign(SMS_SIMPLE))
+    rows = list(mode.compared_fields)
+    grouped = [r for r in rows if r.path[0] == "dialingStrategy"]
+    others = [r for r in rows if r.path[0] != "dialingStrategy"]
+    assert len(grouped) >= 2
+    assert others
+    interleaved = [grouped[0], others[0], *grouped[1:], *others[1:]]  # a.x, b, a.y
+    assert _row_tree(dataclasses.replace(mode, nodes=tuple(interleaved))) is None
+    assert _row_tree(dataclasses.replace(mode, nodes=(*grouped, *others))) is not None
+    leaf_and_group = [*rows, dataclasses.replace(grouped[0], path=("dialingStrategy",))]
+    assert _row_tree(dataclasses.replace(mode, nodes=tuple(leaf_and_group))) is None

@@ -5,13 +5,16 @@ from __future__ import annotations
 import io
 import json
 import logging
+import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from campaign_sync.cli.console import Console
 from campaign_sync.errors import ApiValidationError
 from campaign_sync.redact import Redactor
-from campaign_sync.sanitize import dumps_json, escape, for_terminal, hidden_characters
+from campaign_sync.sanitize import dumps_json, escape, for_terminal, hidden_characters, is_hidden
 
 
 @pytest.mark.parametrize(
@@ -94,3 +97,16 @@ def test_a_log_record_is_one_line_scrubbed_and_escaped() -> None:
     shell.setup_logging()
     logging.getLogger("campaign_sync.test").debug("got %s", "x\n\x1b[2Jcanary-secret-value\u202e")
     assert err.getvalue() == "DEBUG campaign_sync.test: got x\\u000a\\u001b[2J***\\u202e\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.characters(codec="utf-8") | st.sampled_from("\u202e\u200b\x1b\t\n\u2028é"), max_size=20
+    )
+)
+def test_hidden_characters_skips_only_printable_ascii(text: str) -> None:
+    naive: dict[str, None] = {c: None for c in text if is_hidden(c)}
+    assert hidden_characters(text) == [
+        f"U+{ord(c):04X} {unicodedata.name(c, 'control character')}" for c in naive
+    ]
