@@ -7,10 +7,11 @@ import copy
 import dataclasses
 import json
 import urllib.parse
+from types import MappingProxyType
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from campaign_sync.core.bodies import create_body, put_body
@@ -28,7 +29,7 @@ from campaign_sync.core.normalize import (
 from campaign_sync.manifests.models import Campaign
 from campaign_sync.manifests.parse import parse_campaign
 from campaign_sync.manifests.yamlsafe import load
-from tests.documents import MODES, manifest
+from tests.documents import MODES, list_item, live_document, manifest
 from tests.test_manifest_rules import SMS_ADVANCED, SMS_SIMPLE, VOICE_AGENTLESS, VOICE_PREVIEW
 
 FLOW_ID = "cf-67447605-115e-5dd2-a676-e158cf300001"
@@ -468,3 +469,41 @@ def test_a_table_whose_groups_interleave_is_walked_row_by_row() -> None:
     assert _row_tree(dataclasses.replace(mode, nodes=(*grouped, *others))) is not None
     leaf_and_group = [*rows, dataclasses.replace(grouped[0], path=("dialingStrategy",))]
     assert _row_tree(dataclasses.replace(mode, nodes=tuple(leaf_and_group))) is None
+
+
+def _live_row_by_row(campaign_type: str, doc: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    """``live_view``'s shown fields as the field table spells them: ``_shown`` then ``set_path``."""
+    from campaign_sync.core.fields import MISSING, ReadBack, set_path
+    from campaign_sync.core.normalize import _shown, live_rows, live_value
+
+    ctype = REGISTRY.get(campaign_type)
+    out: dict[str, Any] = {}
+    for row in live_rows(ctype, ctype.mode_of(doc, item)):
+        if row.read_back is ReadBack.SHOWN:
+            value = _shown(row, doc, checked=False)
+            if value is MISSING:
+                value = row.live_default
+            if value is not MISSING and value is not None:
+                set_path(out, row.path, value)
+            continue
+        value, source = live_value(row, doc, item, FLOWS, None)
+        if value is not MISSING and source is not None:
+            set_path(out, row.path, value)
+    return out
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.sampled_from(MODES).flatmap(lambda pair: live_document(*pair).map(lambda doc: (pair, doc))))
+@example(((("sms", "simple")), {"dialingStrategy": None, "message": "text", "format": "simple"}))
+@example(((("voice", "Preview")), {"dialingStrategy": {"callingHours": ["MO"]}, "dialingMode": "Preview"}))
+@example(((("voice", "Agentless")), {"dialingStrategy": MappingProxyType({"maxRingTime": 30})}))
+def test_live_view_reads_shown_fields_as_the_row_by_row_reading_does(case: Any) -> None:
+    (ctype, mode), doc = case
+    item = list_item(ctype, mode, doc) if "_id" in doc else {}
+    view, _facts = live_view(ctype, doc, item, FLOWS)
+    expected = _live_row_by_row(ctype, doc, item)
+    flowless = {k: v for k, v in view.items() if k != "experienceFlowName"}
+    assert flowless == {k: v for k, v in expected.items() if k != "experienceFlowName"}
+    assert json.dumps(flowless) == json.dumps(
+        {k: v for k, v in expected.items() if k != "experienceFlowName"}
+    )

@@ -12,6 +12,7 @@ nor the state knows is an ``unverified`` field change: apply writes it once, the
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 
 from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.core.diff import FieldChange, compare
-from campaign_sync.core.fields import MISSING, ReadBack, get_path
+from campaign_sync.core.fields import MISSING, Field, ReadBack, get_path
 from campaign_sync.core.normalize import FLOW_FIELD, FlowBook, LiveFacts, live_view, project
 from campaign_sync.errors import CampaignSyncError
 
@@ -119,10 +120,7 @@ def compare_campaign(
     fields, unverified = _compare_flow(want_cmp, have, facts.flow_id, FlowBook.of(pairs, flows.by_name))
     fields = sorted([*fields, *compare(have, want_cmp)], key=lambda f: f.path)
     warnings = [u.note() for u in unverified]
-    ctype = REGISTRY.get(live.campaign_type)
-    for row in ctype.fields:
-        if row.read_back is not ReadBack.NEVER:
-            continue
+    for row in _never_shown(live.campaign_type):
         wanted = get_path(want, row.path)
         if wanted is MISSING or get_path(have_full, row.path) is not MISSING:
             continue
@@ -132,3 +130,9 @@ def compare_campaign(
         fields.append(FieldChange(path, None, wanted, unverified=True))
         warnings.append(f"{path} cannot be read back from the API; apply writes it once and remembers it")
     return Comparison(tuple(fields), facts, have, tuple(warnings), tuple(unverified))
+
+
+@functools.cache
+def _never_shown(campaign_type: str) -> tuple[Field, ...]:
+    """The type's fields the API never shows (in table order)."""
+    return tuple(row for row in REGISTRY.get(campaign_type).fields if row.read_back is ReadBack.NEVER)

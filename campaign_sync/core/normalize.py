@@ -325,13 +325,49 @@ def live_view(
     out: View = {}
     flow_id: str | None = None
     flow_name: str | None = None
+    # Most fields are SHOWN and nest two or three deep under a few groups: their reading and
+    # writing is inlined here (this runs for every campaign), with the document's groups looked up
+    # once (``shown_in``) and the view's made once (``made``): what ``_shown`` and ``set_path``
+    # row by row would give.
+    shown_in: dict[Path, Any] = {}
+    made: dict[Path, View] = {}
     for row in live_rows(ctype, mode):
-        if row.read_back is ReadBack.SHOWN:  # most fields: inline, this runs for every campaign
-            value = _shown(row, doc, checked=False)
-            if value is not MISSING:
-                set_path(out, row.path, value)
-            elif row.live_default is not None:
-                set_path(out, row.path, row.live_default)
+        if row.read_back is ReadBack.SHOWN:
+            value = MISSING
+            for path in row.read_paths:
+                if len(path) == 1:
+                    raw = doc.get(path[0], MISSING)
+                else:
+                    parent = path[:-1]
+                    group = shown_in.get(parent, MISSING)
+                    if group is MISSING:
+                        group = shown_in[parent] = get_path(doc, parent)
+                    if group.__class__ is dict:
+                        raw = group.get(path[-1], MISSING)
+                    else:
+                        raw = get_path(group, path[-1:]) if group is not MISSING else MISSING
+                if raw is not MISSING and raw is not None:
+                    value = raw if row.value.plain else row.value.read(raw)
+                    break
+            if value is MISSING:
+                value = row.live_default
+                if value is None:
+                    continue
+            path = row.path
+            if len(path) == 1:
+                out[path[0]] = value
+                continue
+            parent = path[:-1]
+            node = made.get(parent)
+            if node is None:
+                node = out
+                for part in parent:  # as set_path makes them
+                    child = node.get(part)
+                    if not isinstance(child, dict):
+                        child = node[part] = {}
+                    node = child
+                made[parent] = node
+            node[path[-1]] = value
             continue
         value, source = live_value(row, doc, item, flows, applied)
         if row.read_back is ReadBack.PAIRED and row.id_path is not None:

@@ -123,7 +123,7 @@ def decode_message(value: Any) -> Any:
             text = raw.decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             return value
-        if text and all(c.isprintable() or c in "\n\r\t" for c in text):
+        if text and (text.isprintable() or all(c.isprintable() or c in "\n\r\t" for c in text)):
             return text
     return value
 
