@@ -7,11 +7,14 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from state_support import record, sample_state
 
 from campaign_sync import __version__
 from campaign_sync.errors import StateError
 from campaign_sync.state import CampaignRecord, State
+from campaign_sync.state.format import Invalid, _parse_record, _well_formed_record
 
 
 def test_new_state_has_serial_zero_an_empty_body_and_a_fresh_uuid4_lineage() -> None:
@@ -163,3 +166,46 @@ def test_content_equal_tells_json_types_apart() -> None:
     base = State.new().with_campaign("k", record(1, applied={"priority": 5}))
     assert not base.content_equal(base.with_campaign("k", record(1, applied={"priority": "5"})))
     assert not base.content_equal(base.with_campaign("k", record(1, applied={"priority": 5.0})))
+
+
+_RECORD_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-1, 1),
+    st.sampled_from(["", "cd-1", "sms", "voice", "SMS", "2026-12-03T09:00:00Z"]),
+    st.dictionaries(st.sampled_from(["name", "x"]), st.text(max_size=2), max_size=2),
+    st.lists(st.integers(0, 1), max_size=1),
+)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(
+    st.one_of(
+        st.dictionaries(
+            st.sampled_from(
+                ["id", "campaignType", "name", "applied", "updatedAt", "live", "contentHash", "extra"]
+            ),
+            _RECORD_VALUES,
+        ),
+        st.fixed_dictionaries(
+            {
+                "id": st.sampled_from(["cd-1", ""]),
+                "campaignType": st.sampled_from(["sms", "voice", "fax"]),
+                "name": st.sampled_from(["", "Reminder"]),
+                "applied": st.sampled_from([{}, {"name": "Reminder"}, []]),
+            },
+            optional={
+                "updatedAt": _RECORD_VALUES,
+                "live": _RECORD_VALUES,
+                "contentHash": _RECORD_VALUES,
+            },
+        ),
+        _RECORD_VALUES,
+    )
+)
+def test_the_well_formed_record_fast_path_agrees_with_the_checked_parse(data: Any) -> None:
+    try:
+        checked: CampaignRecord | None = _parse_record(data, 'campaigns["k"]')
+    except Invalid:
+        checked = None
+    assert _well_formed_record(data) == checked
