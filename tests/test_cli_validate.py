@@ -257,3 +257,18 @@ def test_a_plain_workspace_plan_path_imports_neither_jinja2_nor_deepdiff(tmp_pat
     assert "CHANGES 1" in lines
     assert "AFTER-DIFF True" in lines
     assert "WITH-TEMPLATES True" in lines  # the repository's manifests hold a *.yaml.j2
+
+
+def test_the_console_script_runs_exit_handlers_before_it_ends(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    script = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(marker)!r}, 'w').write('yes'))\n"
+        "from campaign_sync.cli import main\n"
+        "sys.argv = ['campaign-sync', '--version']\n"
+        "main()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("campaign-sync, version ")
+    assert marker.read_text() == "yes"

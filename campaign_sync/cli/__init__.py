@@ -7,6 +7,7 @@ models, httpx, deepdiff, Jinja2) are imported inside the commands so ``--help`` 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import logging
@@ -382,17 +383,21 @@ def main() -> NoReturn:
     A large run leaves a few million objects alive to its end; freeing them one by one, and the
     interpreter's last collection over them, took 0.15-0.5 s after a 10,000-campaign plan had
     printed everything. By then every command has released its lock, closed its clients and
-    written its files (all in ``with`` blocks), so the process ends at once: output and logs are
-    flushed, then ``os._exit`` with the command's exit code. In-process callers (``cli.main``,
-    click's test runner) never come here.
+    written its files (all in ``with`` blocks), so the process ends at once: the exit handlers
+    run (``atexit``: logging's flush among them), output is flushed, then ``os._exit`` with the
+    command's exit code. In-process callers (``cli.main``, click's test runner) never come here.
     """
     try:
         cli.main()
     except SystemExit as done:
         code = _exit_status(done.code)
-    else:  # pragma: no cover - cli.main always raises SystemExit
+    else:  # cli.main always raises SystemExit
         code = ExitCode.OK
-    logging.shutdown()
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython's; what exiting runs first
+    if callable(run_exit_handlers):
+        run_exit_handlers()
+    else:  # another interpreter: at least what logging would flush
+        logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: what is lost is lost either way
             stream.flush()
