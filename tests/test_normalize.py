@@ -19,7 +19,6 @@ from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.core.diff import compare, format_path
 from campaign_sync.core.normalize import (
     FlowBook,
-    _row_tree,
     decode_message,
     desired_view,
     live_view,
@@ -430,11 +429,12 @@ def test_recorded_view_with_nothing_to_keep_is_the_desired_view_itself() -> None
     assert recorded_view(manifest, want, {**want, "enableMachineDetect": "off"}) is want
 
 
-def _row_by_row(campaign: Any) -> dict[str, Any]:
+def _row_by_row(campaign: Any, mode: Any = None) -> dict[str, Any]:
     """``desired_view`` as the field table spells it: every compared row, get_path then set_path."""
     from campaign_sync.core.fields import MISSING, get_path, set_path
 
-    _ctype, mode = REGISTRY.of(campaign)
+    if mode is None:
+        _ctype, mode = REGISTRY.of(campaign)
     doc = campaign.model_dump(exclude_unset=True)
     out: dict[str, Any] = {}
     for row in mode.compared_fields:
@@ -450,7 +450,7 @@ def test_desired_view_walks_the_row_tree_to_the_row_by_row_view_in_the_same_key_
     campaign = parse_campaign(raw, "m.yaml", raw, ("campaigns", 0))
     assert not isinstance(campaign, list), campaign
     _ctype, mode = REGISTRY.of(campaign)
-    assert _row_tree(mode) is not None  # every mode of the table takes the walk
+    assert mode.row_tree is not None  # every mode of the table takes the walk
     view = desired_view(campaign)
     expected = _row_by_row(campaign)
     assert view == expected
@@ -465,10 +465,37 @@ def test_a_table_whose_groups_interleave_is_walked_row_by_row() -> None:
     assert len(grouped) >= 2
     assert others
     interleaved = [grouped[0], others[0], *grouped[1:], *others[1:]]  # a.x, b, a.y
-    assert _row_tree(dataclasses.replace(mode, nodes=tuple(interleaved))) is None
-    assert _row_tree(dataclasses.replace(mode, nodes=(*grouped, *others))) is not None
+    assert dataclasses.replace(mode, nodes=tuple(interleaved)).row_tree is None
+    assert dataclasses.replace(mode, nodes=(*grouped, *others)).row_tree is not None
     leaf_and_group = [*rows, dataclasses.replace(grouped[0], path=("dialingStrategy",))]
-    assert _row_tree(dataclasses.replace(mode, nodes=tuple(leaf_and_group))) is None
+    assert dataclasses.replace(mode, nodes=tuple(leaf_and_group)).row_tree is None
+
+
+def test_desired_view_of_a_mode_without_a_row_tree_is_built_row_by_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import campaign_sync.core.normalize as normalize
+
+    manifest = campaign(SMS_SIMPLE)
+    ctype, mode = REGISTRY.of(manifest)
+    rows = list(mode.compared_fields)
+    grouped = [r for r in rows if r.path[0] == "dialingStrategy"]
+    others = [r for r in rows if r.path[0] != "dialingStrategy"]
+    # ``a.y, b, a.x`` with ``a.y`` unset: row by row, ``b`` comes before ``a``
+    interleaved = dataclasses.replace(mode, nodes=(grouped[-1], *others, *grouped[:-1]))
+    assert interleaved.row_tree is None
+
+    class OneMode:
+        def of(self, _campaign: Any) -> Any:
+            return ctype, interleaved
+
+    monkeypatch.setattr(normalize, "REGISTRY", OneMode())
+    view = desired_view(manifest)
+    expected = _row_by_row(manifest, interleaved)
+    assert view == expected == _row_by_row(manifest)
+    assert json.dumps(view) == json.dumps(expected)
+    assert "dialingStrategy" in view
+    assert list(view) != list(_row_by_row(manifest))  # the order differs from the tree's walk
 
 
 def _live_row_by_row(campaign_type: str, doc: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:

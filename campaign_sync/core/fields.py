@@ -250,6 +250,10 @@ def calling_hours() -> tuple[Node, ...]:
 # --- the table of one mode, and campaign types -------------------------------------------------
 
 
+#: A mode's compared rows as nested mappings of their paths (see ``Mode.row_tree``).
+RowTree = dict[str, "Field | RowTree"]
+
+
 @dataclass(frozen=True)
 class Mode:
     """One mode of a campaign type (an SMS format, a voice dialing mode): its model and its table."""
@@ -276,6 +280,33 @@ class Mode:
 
     def compared(self) -> Iterator[Field]:
         return iter(self.compared_fields)
+
+    @cached_property
+    def row_tree(self) -> RowTree | None:
+        """The compared rows as nested mappings of their paths (a name maps to its row, or to the
+        rows under it), built in table order so a walk visits keys in the order ``set_path`` row
+        by row would insert them. None when a walk would order keys differently: a group's rows
+        are not contiguous (``a.x, b, a.y``: a view missing ``a.x`` gets ``b`` before ``a``), or a
+        path is both a row and a group.
+        """
+        rows = self.compared_fields
+        spans: dict[Path, list[int]] = {}
+        for index, row in enumerate(rows):
+            for depth in range(1, len(row.path)):
+                spans.setdefault(row.path[:depth], []).append(index)
+        if any(seen[-1] - seen[0] + 1 != len(seen) for seen in spans.values()):
+            return None
+        tree: RowTree = {}
+        for row in rows:
+            node: Any = tree
+            for part in row.path[:-1]:
+                node = node.setdefault(part, {})
+                if not isinstance(node, dict):
+                    return None
+            if row.path[-1] in node:
+                return None
+            node[row.path[-1]] = row
+        return tree
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from campaign_sync.core.fields import (
     Mode,
     Path,
     ReadBack,
+    RowTree,
     get_path,
     set_path,
 )
@@ -91,7 +92,7 @@ def desired_view(campaign: Campaign) -> View:
     """The manifest's campaign, canonical, holding only the fields the manifest sets."""
     _ctype, mode = REGISTRY.of(campaign)
     doc = campaign.model_dump(exclude_unset=True)
-    tree = _row_tree(mode)
+    tree = mode.row_tree
     if tree is not None:
         return _picked(doc, tree)
     out: View = {}
@@ -104,46 +105,7 @@ def desired_view(campaign: Campaign) -> View:
     return out
 
 
-#: A mode's compared rows as nested mappings of their paths: a name maps to its row or to the
-#: rows under it (a group). Built in table order, so a walk visits keys in the order ``set_path``
-#: row by row would insert them.
-_RowTree = dict[str, "Field | _RowTree"]
-_TREES: dict[int, tuple[Mode, _RowTree | None]] = {}
-
-
-def _row_tree(mode: Mode) -> _RowTree | None:
-    """The mode's row tree, or None when a row-by-row walk would order keys differently.
-
-    That is when a group's rows are not contiguous in the table (``a.x, b, a.y``: a view missing
-    ``a.x`` gets ``b`` before ``a``) or a path is both a row and a group.
-    """
-    known = _TREES.get(id(mode))
-    if known is not None and known[0] is mode:
-        return known[1]
-    rows = mode.compared_fields
-    tree: _RowTree | None = {}
-    spans: dict[Path, list[int]] = {}
-    for index, row in enumerate(rows):
-        for depth in range(1, len(row.path)):
-            spans.setdefault(row.path[:depth], []).append(index)
-    if any(seen[-1] - seen[0] + 1 != len(seen) for seen in spans.values()):
-        tree = None
-    for row in rows if tree is not None else ():
-        node: Any = tree
-        for part in row.path[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                tree = None
-                break
-        if tree is None or row.path[-1] in node:
-            tree = None
-            break
-        node[row.path[-1]] = row
-    _TREES[id(mode)] = (mode, tree)
-    return tree
-
-
-def _picked(doc: Mapping[str, Any], tree: _RowTree) -> View:
+def _picked(doc: Mapping[str, Any], tree: RowTree) -> View:
     """What ``desired_view``'s row-by-row loop builds from ``doc``, in one walk of the row tree."""
     out: View = {}
     for name, entry in tree.items():
