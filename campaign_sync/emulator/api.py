@@ -150,8 +150,13 @@ class CampaignApi:
         docs = sort_docs(docs, body.get("sortBy"))
         total = len(docs)
         window = [self.store.settle(d) for d in docs[skip : skip + limit]]
-        results = [
-            render.campaign(d, view="list", version=call.version, flow_name=self._flow_name(d))
+        results = [  # a flow's name is shown only on voice items (their ``connection``)
+            render.campaign(
+                d,
+                view="list",
+                version=call.version,
+                flow_name=self._flow_name(d) if d.get("campaignType") == "voice" else None,
+            )
             for d in window
         ]
         data = {

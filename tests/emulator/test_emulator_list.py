@@ -237,3 +237,42 @@ def test_a_long_listing_sorts_the_account_once_not_once_per_page(app: EmulatorAp
     inproc.create_ok(sms_advanced("one more"))
     assert app.store.ordered(ACCOUNT, "sms") is not kept
     assert len(app.store.ordered(ACCOUNT, "sms")) == 251
+
+
+def _containers(node: Any) -> list[Any]:
+    """Every dict and list inside ``node``, itself included."""
+    found: list[Any] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            found.append(current)
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            found.append(current)
+            stack.extend(current)
+    return found
+
+
+@pytest.mark.parametrize("view", ["get", "create", "list"])
+@pytest.mark.parametrize("version", [1, 2])
+def test_rendered_documents_share_no_dict_or_list_with_the_store(
+    app: EmulatorApp, inproc: Kore, view: str, version: int
+) -> None:
+    import copy
+
+    from campaign_sync.emulator import render
+
+    for body in (sms_simple(), sms_advanced(), voice_agentless(), voice_progressive(), voice_preview()):
+        inproc.create_ok(body)
+    stored = list(app.store.accounts[ACCOUNT].values())
+    assert len(stored) == 5
+    for doc in stored:
+        before = copy.deepcopy(doc)
+        shown = render.campaign(doc, view=view, version=version)
+        assert shown == render.campaign(before, view=view, version=version)
+        inside = {id(c) for c in _containers(doc)}
+        assert not [c for c in _containers(shown) if id(c) in inside]
+        for container in _containers(shown):  # what a caller does to a response leaves the store alone
+            container.clear()
+        assert doc == before
