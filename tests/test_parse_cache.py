@@ -170,6 +170,10 @@ def test_where_the_cache_lives() -> None:
     assert parsecache.directory({"XDG_CACHE_HOME": "/x", "HOME": "/h"}) == Path("/x/campaign-sync/manifests")
     assert parsecache.directory({"HOME": "/h"}) == Path("/h/.cache/campaign-sync/manifests")
     assert parsecache.directory({}) is None
+    # the XDG spec: a relative XDG_CACHE_HOME is invalid and ignored (else the cache would move with the cwd)
+    relative = {"XDG_CACHE_HOME": "cache", "HOME": "/h"}
+    assert parsecache.directory(relative) == Path("/h/.cache/campaign-sync/manifests")
+    assert parsecache.directory({"XDG_CACHE_HOME": "./x"}) is None
 
 
 def test_the_default_cache_follows_the_environment_given(
@@ -272,3 +276,74 @@ def test_every_campaign_type_and_mode_comes_back_the_same(repo: Repo, tmp_path: 
         "VoiceProgressive",
         "VoiceAgentless",
     }
+
+
+def _entries(root: Path) -> dict[str, float]:
+    return {p.name: p.stat().st_mtime for p in root.rglob("*.json")}
+
+
+def test_a_hit_marks_its_entry_recently_used(repo: Repo, tmp_path: Path) -> None:
+    three_files(repo)
+    load(repo.root, ParseCache(tmp_path / "cache"))
+    for entry in (tmp_path / "cache").rglob("*.json"):
+        os.utime(entry, (1_000_000, 1_000_000))
+    cache = ParseCache(tmp_path / "cache")
+    load(repo.root, cache)
+    assert cache.hits == 3
+    assert all(mtime > 1_000_000 for mtime in _entries(tmp_path / "cache").values())
+
+
+def test_a_run_that_writes_prunes_the_least_recently_used_past_the_bound(repo: Repo, tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    three_files(repo)
+    load(repo.root, ParseCache(root))
+    ages = {}
+    for age, entry in enumerate(sorted(root.rglob("*.json"))):
+        os.utime(entry, (2_000_000 + age, 2_000_000 + age))  # the first is the least recently used
+        ages[entry.name] = age
+    sizes = {p.name: p.stat().st_size for p in root.rglob("*.json")}
+    stale = root / "ab" / ".killed.tmp"
+    stale.parent.mkdir(exist_ok=True)
+    stale.write_text("{")
+    os.utime(stale, (1_000_000, 1_000_000))
+    fresh = root / "ab" / ".writing.tmp"
+    fresh.write_text("{")
+
+    reading = ParseCache(root)
+    load(repo.root, reading)  # all hits, nothing written: nothing is even looked at
+    assert reading.prune(max_bytes=1) == 0
+    assert stale.exists()
+
+    writing = ParseCache(root)
+    writing.writes = 1
+    everything = sum(sizes.values())
+    assert writing.prune(max_bytes=everything) == 1  # within the bound: only the killed run's file
+    assert not stale.exists()
+    assert fresh.exists()
+    assert set(_entries(root)) == set(sizes)
+
+    bound = everything - 1
+    assert writing.prune(max_bytes=bound) >= 1
+    left = _entries(root)
+    by_age = sorted(ages, key=ages.__getitem__)
+    gone = [name for name in by_age if name not in left]
+    assert gone == by_age[: len(gone)]  # the least recently used, in that order
+    assert left  # the most recently used stays
+    assert sum(sizes[name] for name in left) <= bound * 3 // 4  # down to three quarters of the bound
+    assert sum(sizes[name] for name in left) + sizes[gone[-1]] > bound * 3 // 4  # and no further
+
+
+def test_loading_prunes_after_writing(repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "cache"
+    three_files(repo)
+    load(repo.root, ParseCache(root))
+    for entry in root.rglob("*.json"):
+        os.utime(entry, (1_000_000, 1_000_000))
+    before = set(_entries(root))
+    monkeypatch.setattr(parsecache, "MAX_BYTES", 1)  # the default bound, read when the loader prunes
+    repo.write("manifests/m3.yaml", manifests(2).replace("bill-", "bill-3-"))
+    cache = ParseCache(root)
+    load(repo.root, cache)
+    assert (cache.hits, cache.writes) == (3, 1)
+    assert len(_entries(root)) <= 1
+    assert not before & set(_entries(root))  # the old entries went first

@@ -292,6 +292,7 @@ def load_desired(
         found, problems = parse_file(rel, text, warnings, cache if plain else None, content)
         campaigns.extend(found)
         issues.extend(problems)
+    cache.prune()
     issues.extend(cross_check(campaigns))
     if issues:
         raise ManifestError(issues)
