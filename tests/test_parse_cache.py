@@ -297,11 +297,6 @@ def test_a_run_that_writes_prunes_the_least_recently_used_past_the_bound(repo: R
     root = tmp_path / "cache"
     three_files(repo)
     load(repo.root, ParseCache(root))
-    ages = {}
-    for age, entry in enumerate(sorted(root.rglob("*.json"))):
-        os.utime(entry, (2_000_000 + age, 2_000_000 + age))  # the first is the least recently used
-        ages[entry.name] = age
-    sizes = {p.name: p.stat().st_size for p in root.rglob("*.json")}
     stale = root / "ab" / ".killed.tmp"
     stale.parent.mkdir(exist_ok=True)
     stale.write_text("{")
@@ -311,8 +306,16 @@ def test_a_run_that_writes_prunes_the_least_recently_used_past_the_bound(repo: R
 
     reading = ParseCache(root)
     load(repo.root, reading)  # all hits, nothing written: nothing is even looked at
+    assert (reading.hits, reading.writes) == (3, 0)
     assert reading.prune(max_bytes=1) == 0
     assert stale.exists()
+    assert len(_entries(root)) == 3
+
+    ages = {}
+    for age, entry in enumerate(sorted(root.rglob("*.json"))):
+        os.utime(entry, (2_000_000 + age, 2_000_000 + age))  # the first is the least recently used
+        ages[entry.name] = age
+    sizes = {p.name: p.stat().st_size for p in root.rglob("*.json")}
 
     writing = ParseCache(root)
     writing.writes = 1

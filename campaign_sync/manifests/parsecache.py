@@ -151,19 +151,18 @@ class ParseCache:
             return
         self.writes += 1
 
-    def prune(self, max_bytes: int | None = None, *, now: float | None = None) -> int:
+    def prune(self, max_bytes: int | None = None) -> int:
         """After a run that wrote entries: remove the least recently used while the cache holds
         more than ``max_bytes`` (default ``MAX_BYTES``; down to three quarters of it), and stale
-        temporary files.
-        Returns how many files were removed; never raises (a file another run removed first is
-        simply gone).
+        temporary files. Returns how many files were removed; never raises (a file another run
+        removed first is simply gone). Symbolic links are never followed.
         """
         if self.root is None or not self.writes:
             return 0
         bound = MAX_BYTES if max_bytes is None else max_bytes
         entries: list[tuple[float, int, str]] = []
         removed = 0
-        moment = time.time() if now is None else now
+        moment = time.time()
         try:
             shards = [e.path for e in os.scandir(self.root) if e.is_dir(follow_symlinks=False)]
         except OSError:
