@@ -242,11 +242,12 @@ def apply(
             "(`campaign-sync plan --out plan.json` then `campaign-sync apply plan.json`)"
         )
 
-    def show(plan: Any) -> None:
+    def show(plan: Any, in_effect: tuple[str, ...]) -> None:
         notice = None
-        if targets:  # under the lock already: this read sees the state the plan was made from
+        if in_effect:  # a saved plan's targets, or --target; under the lock already: this read
+            # sees the state the plan was made from
             keys = {*workspace.desired.campaigns, *workspace.store.load().campaigns}
-            notice = targeting_notice(targets, keys, APPLY_TARGETED)
+            notice = targeting_notice(in_effect, keys, APPLY_TARGETED)
             console.err(f"Warning: {notice}")
         console.out(render_plan(plan, "text", console.style), nl=False)
         if notice:

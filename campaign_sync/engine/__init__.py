@@ -152,9 +152,11 @@ def apply(
     full: bool = False,
     lock_timeout: float = 0.0,
     approve: Callable[[Plan], bool] = lambda _plan: True,
-    show: Callable[[Plan], None] = lambda _plan: None,
+    show: Callable[[Plan, tuple[str, ...]], None] = lambda _plan, _targets: None,
 ) -> ApplyOutcome:
     """Make live match: a fresh plan, shown, then approved (a person, a saved plan or a digest).
+
+    ``show`` gets the plan and the targets in effect (a saved plan's own, else ``targets``).
 
     The plan is always computed here, from the manifests, the state and live. A saved plan
     (``planfile_path``) or an expected digest only decides whether to go on: the writes come
@@ -178,7 +180,7 @@ def apply(
         plan_value = _plan_for(workspace, live_list, state, targets, write_unverified=write_unverified)
         if saved is not None:
             approval.check_saved(saved, plan_value, live_list)
-        show(plan_value)
+        show(plan_value, tuple(targets))
         if expect_digest is not None:
             approval.check_expected(expect_digest, plan_value)
         docs = applying.with_docs(tuple(live_list))

@@ -107,6 +107,28 @@ def test_target_says_that_targeting_is_in_effect(ws: Workspace, emulator: Emulat
     assert len([w for w in emulator.writes() if w["method"] == "PUT"]) == 1
 
 
+def test_a_saved_targeted_plan_says_that_targeting_is_in_effect_when_applied(
+    ws: Workspace, emulator: Emulator
+) -> None:
+    setup(ws, emulator)
+    edit(ws, "sms.yaml", "description: Due date reminder", "description: Targeted")
+    edit(ws, "sms.yaml", "priority: 5", "priority: 4")  # interactive-support: left out by the target
+    saved = ws.run("plan", "--target", "bill-reminder", "--out", "plan.json")
+    assert saved.code == 0, saved.both
+    notice = "Targeting is in effect: only 1 of 4 campaigns was considered; "
+    applied = ws.run("apply", "plan.json")
+    assert applied.code == 0, applied.both
+    assert f"Warning: {notice}changes to the other campaigns are not applied" in applied.err
+    assert notice in applied.out
+    assert len([w for w in emulator.writes() if w["method"] == "PUT"]) == 1
+    whole = ws.run("plan", "--out", "all.json")
+    assert whole.code == 0, whole.both
+    rest = ws.run("apply", "all.json")
+    assert rest.code == 0, rest.both
+    assert "Targeting" not in rest.both  # an untargeted saved plan: no notice
+    assert len([w for w in emulator.writes() if w["method"] == "PUT"]) == 2  # the one the target left
+
+
 def test_apply_without_a_terminal_or_approval_is_one_clear_error(ws: Workspace, emulator: Emulator) -> None:
     setup(ws, emulator)
     edit(ws, "sms.yaml", "description: Due date reminder", "description: Needs approval")
