@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -260,8 +261,8 @@ def test_the_parse_cache_gives_the_same_plan_and_keeps_lines(
     ws: Workspace, emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """`campaign-sync plan` twice with a parse cache of its own: the second run reads the cached
-    values (the entries are not rewritten) and prints the same plan as a run without the cache; a
-    file then broken is parsed again and its error keeps its line."""
+    values (the entries are not rewritten, only marked recently used) and prints the same plan as
+    a run without the cache; a file then broken is parsed again and its error keeps its line."""
     setup(ws, emulator)
     edit(ws, "sms.yaml", "priority: 3", "priority: 4")
     cache = tmp_path_factory.mktemp("parse-cache")
@@ -269,13 +270,17 @@ def test_the_parse_cache_gives_the_same_plan_and_keeps_lines(
     first = ws.run("plan", "--no-color", env=with_cache)
     entries = sorted(cache.rglob("*.json"))
     assert len(entries) == 2  # sms.yaml and voice.yaml
-    stamps = [entry.stat().st_mtime_ns for entry in entries]
+    for entry in entries:
+        os.utime(entry, ns=(1_000_000_000, 1_000_000_000))
+    written = [(entry.stat().st_ino, entry.read_bytes()) for entry in entries]
     second = ws.run("plan", "--no-color", env=with_cache)
     without = ws.run("plan", "--no-color", env=ws.env(CAMPAIGN_SYNC_CACHE_DIR=""))
     assert first.code == second.code == without.code == 0
     assert first.out == second.out == without.out
     assert "~ sms bill-reminder" in second.out
-    assert [entry.stat().st_mtime_ns for entry in sorted(cache.rglob("*.json"))] == stamps
+    after = sorted(cache.rglob("*.json"))
+    assert [(entry.stat().st_ino, entry.read_bytes()) for entry in after] == written  # not rewritten
+    assert all(entry.stat().st_mtime_ns > 1_000_000_000 for entry in after)  # read: recently used
     edit(ws, "sms.yaml", "priority: 4", "priority: 4\n    priority: 5")
     broken = ws.run("validate", env=with_cache)
     assert broken.code == 1
