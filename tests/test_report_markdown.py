@@ -223,3 +223,16 @@ def test_a_wrapper_within_the_reserve_keeps_the_comment_under_githubs_limit() ->
 def test_escape_keeps_plain_text_readable() -> None:
     assert escape("Bill Reminder (May 2026) - 50% off.") == "Bill Reminder (May 2026) - 50% off."
     assert escape("line one\nline two") == "line one line two"
+
+
+def test_a_targeting_notice_is_a_warning_of_the_comment_and_keeps_it_under_the_limit() -> None:
+    notice = "Targeting is in effect: only 1 of 4 campaigns was considered; see `campaign-sync plan`"
+    small = github_html(render_plan(plan_with(["A"]), "markdown", notice=notice))
+    assert "<strong>Warnings</strong>" in small
+    assert "<li>Targeting is in effect: only 1 of 4 campaigns was considered" in small
+    assert "Targeting" not in render_plan(plan_with(["A"]), "markdown")
+    assert notice not in render_plan(plan_with(["A"]), "text", notice=notice)  # the CLI prints it there
+    names = [NAMES[i % len(NAMES)] + f" {i}" for i in range(1000)]
+    long = render_plan(plan_with(names, description=HOSTILE), "markdown", notice=notice)
+    assert utf16_len(long) <= COMMENT_LIMIT - markdown.WRAPPER_RESERVE - 2 * len("prod")
+    assert "Targeting is in effect" in long  # kept when sections are left out

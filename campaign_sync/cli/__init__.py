@@ -155,7 +155,8 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str,
             keys = {*workspace.desired.campaigns, *run.state.campaigns}
             notice = targeting_notice(targets, keys, PLAN_TARGETED)
             opts.console.err(f"Warning: {notice}")
-        opts.console.out(render_plan(run.plan, fmt, opts.console.style, joiner=opts.console.joiner), nl=False)
+        rendered = render_plan(run.plan, fmt, opts.console.style, joiner=opts.console.joiner, notice=notice)
+        opts.console.out(rendered, nl=False)
         if notice and fmt == "text":
             opts.console.out(f"\n{notice}")
         if out:

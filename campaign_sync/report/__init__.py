@@ -8,6 +8,7 @@ of their own beyond layout. ``html`` and ``junit`` are imported on use (Jinja2, 
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -88,17 +89,27 @@ def _markdown(report: Report, kind: str, joiner: str) -> str:
 
 
 def render_plan(
-    plan: Plan, fmt: str, style: Callable[..., str] | None = None, *, joiner: str = markdown.ZWJ
+    plan: Plan,
+    fmt: str,
+    style: Callable[..., str] | None = None,
+    *,
+    joiner: str = markdown.ZWJ,
+    notice: str | None = None,
 ) -> str:
     """One format of a plan; every value in it escaped (``sanitize``), the digest in each.
 
     ``joiner``: how the Markdown spells its own zero-width joiners (the console passes its mark).
+    ``notice``: a run's notice (targeting in effect) that the Markdown carries first among its
+    warnings, inside its size budget; the CLI prints it after the text itself.
     """
     if fmt == "json":
         return dumps(plan.to_json())
-    report = safe(plan_report(plan))
+    report = plan_report(plan)
     if fmt == "markdown":
-        return _markdown(report, "plan", joiner)
+        if notice:
+            report = dataclasses.replace(report, warnings=(notice, *report.warnings))
+        return _markdown(safe(report), "plan", joiner)
+    report = safe(report)
     return for_terminal(text.render(report, style))
 
 

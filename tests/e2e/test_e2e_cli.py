@@ -93,6 +93,11 @@ def test_target_says_that_targeting_is_in_effect(ws: Workspace, emulator: Emulat
     two = ws.run("plan", "--target", "bill-reminder", "--target", "collections", "--format", "json")
     assert "only 2 of 4 campaigns were considered" in two.err
     assert json.loads(two.out)["environment"] == "test"  # JSON stays JSON
+    comment = ws.run("plan", "--target", "bill-reminder", "--format", "markdown")  # a PR comment says it too
+    assert comment.code == 0, comment.both
+    assert "\n- Targeting is in effect: only 1 of 4 campaigns was considered" in comment.out  # a warning
+    assert comment.out.count("Targeting is in effect") == 1
+    assert "Targeting" not in ws.run("plan", "--format", "markdown").out
     untargeted = ws.run("plan")
     assert "Targeting" not in untargeted.both
 
