@@ -231,7 +231,9 @@ def test_a_targeting_notice_is_a_warning_of_the_comment_and_keeps_it_under_the_l
     assert "<strong>Warnings</strong>" in small
     assert "<li>Targeting is in effect: only 1 of 4 campaigns was considered" in small
     assert "Targeting" not in render_plan(plan_with(["A"]), "markdown")
-    assert notice not in render_plan(plan_with(["A"]), "text", notice=notice)  # the CLI prints it there
+    plain = render_plan(plan_with(["A"]), "text")
+    assert render_plan(plan_with(["A"]), "text", notice=notice) == f"{plain}\n{notice}\n"  # the last line
+    assert notice not in render_plan(plan_with(["A"]), "json", notice=notice)
     names = [NAMES[i % len(NAMES)] + f" {i}" for i in range(1000)]
     long = render_plan(plan_with(names, description=HOSTILE), "markdown", notice=notice)
     assert utf16_len(long) <= COMMENT_LIMIT - markdown.WRAPPER_RESERVE - 2 * len("prod")

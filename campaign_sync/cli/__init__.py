@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Collection
 from types import FrameType
 from typing import Any, NoReturn
 
@@ -157,8 +158,6 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str,
             opts.console.err(f"Warning: {notice}")
         rendered = render_plan(run.plan, fmt, opts.console.style, joiner=opts.console.joiner, notice=notice)
         opts.console.out(rendered, nl=False)
-        if notice and fmt == "text":
-            opts.console.out(f"\n{notice}")
         if out:
             engine.save_plan(workspace, run, Path(out))
             opts.console.progress(f"Saved the plan to {out}; apply it with: campaign-sync apply {out}")
@@ -243,16 +242,12 @@ def apply(
             "(`campaign-sync plan --out plan.json` then `campaign-sync apply plan.json`)"
         )
 
-    def show(plan: Any, in_effect: tuple[str, ...]) -> None:
+    def show(plan: Any, in_effect: tuple[str, ...], state_keys: Collection[str]) -> None:
         notice = None
-        if in_effect:  # a saved plan's targets, or --target; under the lock already: this read
-            # sees the state the plan was made from
-            keys = {*workspace.desired.campaigns, *workspace.store.load().campaigns}
-            notice = targeting_notice(in_effect, keys, APPLY_TARGETED)
+        if in_effect:  # a saved plan's targets, or --target
+            notice = targeting_notice(in_effect, {*workspace.desired.campaigns, *state_keys}, APPLY_TARGETED)
             console.err(f"Warning: {notice}")
-        console.out(render_plan(plan, "text", console.style), nl=False)
-        if notice:
-            console.out(f"\n{notice}")
+        console.out(render_plan(plan, "text", console.style, notice=notice), nl=False)
 
     def approve(_plan: Any) -> bool:
         if auto_approve:

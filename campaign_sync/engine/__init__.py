@@ -8,7 +8,7 @@ the writes are ``writes.py``; what a person approved is checked in ``approval.py
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -152,11 +152,12 @@ def apply(
     full: bool = False,
     lock_timeout: float = 0.0,
     approve: Callable[[Plan], bool] = lambda _plan: True,
-    show: Callable[[Plan, tuple[str, ...]], None] = lambda _plan, _targets: None,
+    show: Callable[[Plan, tuple[str, ...], Collection[str]], None] = lambda _plan, _targets, _keys: None,
 ) -> ApplyOutcome:
     """Make live match: a fresh plan, shown, then approved (a person, a saved plan or a digest).
 
-    ``show`` gets the plan and the targets in effect (a saved plan's own, else ``targets``).
+    ``show`` gets the plan, the targets in effect (a saved plan's own, else ``targets``) and the
+    keys of the state the plan was made from.
 
     The plan is always computed here, from the manifests, the state and live. A saved plan
     (``planfile_path``) or an expected digest only decides whether to go on: the writes come
@@ -180,7 +181,7 @@ def apply(
         plan_value = _plan_for(workspace, live_list, state, targets, write_unverified=write_unverified)
         if saved is not None:
             approval.check_saved(saved, plan_value, live_list)
-        show(plan_value, tuple(targets))
+        show(plan_value, tuple(targets), state.campaigns.keys())
         if expect_digest is not None:
             approval.check_expected(expect_digest, plan_value)
         docs = applying.with_docs(tuple(live_list))

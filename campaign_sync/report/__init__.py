@@ -99,8 +99,8 @@ def render_plan(
     """One format of a plan; every value in it escaped (``sanitize``), the digest in each.
 
     ``joiner``: how the Markdown spells its own zero-width joiners (the console passes its mark).
-    ``notice``: a run's notice (targeting in effect) that the Markdown carries first among its
-    warnings, inside its size budget; the CLI prints it after the text itself.
+    ``notice``: a run's notice (targeting in effect): the text's last line, the first of the
+    Markdown's warnings (inside its size budget); JSON has no place for it.
     """
     if fmt == "json":
         return dumps(plan.to_json())
@@ -109,8 +109,8 @@ def render_plan(
         if notice:
             report = dataclasses.replace(report, warnings=(notice, *report.warnings))
         return _markdown(safe(report), "plan", joiner)
-    report = safe(report)
-    return for_terminal(text.render(report, style))
+    rendered = for_terminal(text.render(safe(report), style))
+    return f"{rendered}\n{notice}\n" if notice else rendered
 
 
 def _row_note(facet: Facet, f: DriftField) -> str:
