@@ -101,56 +101,75 @@ class KoreClient(Caller):
         A campaign listed twice (pages shifting while they are read) is kept once. Paging stops
         with a ``ProtocolError`` when ``hasMore`` stays true but a page brings nothing new, or when
         more campaigns were listed than ``totalResults`` says exist.
+
+        Once a full first page says how many campaigns there are (``totalResults``), the next
+        pages are requested ahead, at most ``parallelism`` at a time (the rate limiter still
+        paces every request). They are read in order, exactly as the page-by-page loop reads
+        them: a page is used only if it starts where the pages before it ended; when one does not
+        (a short page: the list shrank or the server caps the page size), the rest is read page by
+        page. So a server that lies about its pages costs at most ``parallelism`` requests more.
         """
         _check_type(campaign_type)
         items: list[dict[str, Any]] = []
         seen: set[str] = set()
         skip = 0
-        for page in range(1, MAX_PAGES + 1):
-            call = self._new_call(
-                "POST",
-                "/campaign/getAllCampaignDetails",
-                {},
-                body={"type": campaign_type, "skip": skip, "limit": PAGE_SIZE},
-            )
-            data = self._data(call, self._call(call))
-            results = data.get("results")
-            if not isinstance(results, list):
-                raise self._shape_error(call, "data.results is not a list")
-            fresh = 0
-            for item in results:
-                if not isinstance(item, dict):
-                    continue
-                cid = campaign_id_of(item)
-                if cid is not None:
-                    if cid in seen:
+        ahead = _Ahead(self, campaign_type)
+        try:
+            for page in range(1, MAX_PAGES + 1):
+                call, data = ahead.take(skip)
+                results = data.get("results")
+                if not isinstance(results, list):
+                    raise self._shape_error(call, "data.results is not a list")
+                fresh = 0
+                for item in results:
+                    if not isinstance(item, dict):
                         continue
-                    seen.add(cid)
-                    fresh += 1
-                items.append(item)
-            total = data.get("totalResults")
-            if not isinstance(total, int) or isinstance(total, bool):
-                total = None
-            if total is not None and len(seen) > total:
-                raise self._shape_error(
-                    call,
-                    f"{len(seen)} different {campaign_type} campaigns listed in {page} pages, more than the "
-                    f"list's totalResults ({total}); stopped listing",
-                )
-            if not data.get("hasMore"):
-                return items
-            if not results:
-                raise self._shape_error(call, "hasMore is true but the page is empty")
-            if not fresh:
-                raise self._shape_error(
-                    call,
-                    f"page {page} of the {campaign_type} campaigns (skip {skip}) lists no campaign the "
-                    "earlier pages did not, yet hasMore is true: the server repeats pages; stopped listing",
-                )
-            skip += len(results)
-            if total is not None and skip >= total:
-                return items
+                    cid = campaign_id_of(item)
+                    if cid is not None:
+                        if cid in seen:
+                            continue
+                        seen.add(cid)
+                        fresh += 1
+                    items.append(item)
+                total = data.get("totalResults")
+                if not isinstance(total, int) or isinstance(total, bool):
+                    total = None
+                if total is not None and len(seen) > total:
+                    raise self._shape_error(
+                        call,
+                        f"{len(seen)} different {campaign_type} campaigns listed in {page} pages, more than "
+                        f"the list's totalResults ({total}); stopped listing",
+                    )
+                if not data.get("hasMore"):
+                    return items
+                if not results:
+                    raise self._shape_error(call, "hasMore is true but the page is empty")
+                if not fresh:
+                    raise self._shape_error(
+                        call,
+                        f"page {page} of the {campaign_type} campaigns (skip {skip}) lists no campaign "
+                        "the earlier pages did not, yet hasMore is true: the server repeats pages; "
+                        "stopped listing",
+                    )
+                skip += len(results)
+                if total is not None and skip >= total:
+                    return items
+                if len(results) == PAGE_SIZE and total is not None:
+                    ahead.plan(skip, total, MAX_PAGES - page)
+                else:
+                    ahead.stop()
+        finally:
+            ahead.close()
         raise ProtocolError(f"more than {MAX_PAGES} pages of {campaign_type} campaigns; stopped listing")
+
+    def _list_page(self, campaign_type: str, skip: int) -> tuple[Call, dict[str, Any]]:
+        call = self._new_call(
+            "POST",
+            "/campaign/getAllCampaignDetails",
+            {},
+            body={"type": campaign_type, "skip": skip, "limit": PAGE_SIZE},
+        )
+        return call, self._data(call, self._call(call))
 
     def get_campaign(self, campaign_id: str) -> dict[str, Any]:
         call = self._new_call("GET", f"/campaign/{_segment(campaign_id)}", {})
@@ -349,3 +368,46 @@ class KoreClient(Caller):
                 "created campaign %s found, but reading it failed (%s); using the list item", campaign_id, exc
             )
             return matches[0]
+
+
+class _Ahead:
+    """List pages requested ahead of the one being read (``KoreClient.list_campaigns``).
+
+    ``plan(skip, total)`` keeps up to ``parallelism`` full pages in flight from ``skip`` on, while
+    they stay below ``total``; ``take(skip)`` answers the page starting at ``skip``, from a request
+    made ahead if there is one, else by requesting it now. ``stop()`` plans nothing more (requests
+    in flight are left to finish and are not used unless their page is asked for).
+    """
+
+    def __init__(self, client: KoreClient, campaign_type: str) -> None:
+        self._client = client
+        self._type = campaign_type
+        self._pending: dict[int, Future[tuple[Call, dict[str, Any]]]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._stopped = False
+
+    def take(self, skip: int) -> tuple[Call, dict[str, Any]]:
+        future = self._pending.pop(skip, None)
+        if future is None:
+            return self._client._list_page(self._type, skip)
+        return future.result()
+
+    def plan(self, skip: int, total: int, pages_left: int) -> None:
+        width = self._client.settings.parallelism
+        if self._stopped or width < 2:
+            return
+        wanted = list(range(skip, total, PAGE_SIZE))[: min(width, pages_left)]
+        if self._pool is None and len(wanted) > 1:
+            self._pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="campaign-sync-list")
+        if self._pool is None:
+            return
+        for start in wanted:
+            if start not in self._pending:
+                self._pending[start] = self._pool.submit(self._client._list_page, self._type, start)
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
