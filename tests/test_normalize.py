@@ -524,6 +524,8 @@ def _live_row_by_row(campaign_type: str, doc: dict[str, Any], item: dict[str, An
 @example(((("sms", "simple")), {"dialingStrategy": None, "message": "text", "format": "simple"}))
 @example(((("voice", "Preview")), {"dialingStrategy": {"callingHours": ["MO"]}, "dialingMode": "Preview"}))
 @example(((("voice", "Agentless")), {"dialingStrategy": MappingProxyType({"maxRingTime": 30})}))
+@example(((("sms", "simple")), {"format": "unknown", "name": "N", "priority": 3, "contactLists": ["b", "A"]}))
+@example(((("voice", "Preview")), {"dialingMode": None, "name": "N", "description": "d", "priority": "1"}))
 def test_live_view_reads_shown_fields_as_the_row_by_row_reading_does(case: Any) -> None:
     (ctype, mode), doc = case
     item = list_item(ctype, mode, doc) if "_id" in doc else {}

@@ -117,7 +117,8 @@ def compare_campaign(
         pairs[facts.flow_name] = facts.flow_id
     have = project(have_full, want)
     want_cmp = dict(want)
-    fields, unverified = _compare_flow(want_cmp, have, facts.flow_id, FlowBook.of(pairs, flows.by_name))
+    book = FlowBook.of(pairs, flows.by_name) if pairs else flows  # nothing learned: the same pairings
+    fields, unverified = _compare_flow(want_cmp, have, facts.flow_id, book)
     fields = sorted([*fields, *compare(have, want_cmp)], key=lambda f: f.path)
     warnings = [u.note() for u in unverified]
     for row in _never_shown(live.campaign_type):

@@ -20,7 +20,7 @@ Pure: no I/O; standard library and the value functions only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -253,6 +253,26 @@ def calling_hours() -> tuple[Node, ...]:
 #: A mode's compared rows as nested mappings of their paths (see ``Mode.row_tree``).
 RowTree = dict[str, "Field | RowTree"]
 
+#: How ``live_view`` reads one compared row, unpacked once per mode: ``(row, reads, read, default,
+#: parent, name)``. For a row GET shows (``ReadBack.SHOWN``), ``reads`` are its read paths split
+#: into ``(parent, name)``, first present wins; ``read`` is its value's reader (None when the value
+#: is used as read); ``default`` its ``live_default``; and the view sets ``parent + (name,)``. Any
+#: other row is ``(row, None, None, None, (), "")``: read by its own rule.
+Reading = tuple[Field, tuple[tuple[Path, str], ...] | None, Callable[[Any], Any] | None, Any, Path, str]
+
+
+def readings(rows: Iterable[Field]) -> tuple[Reading, ...]:
+    """``rows`` as ``live_view`` reads them (``Reading``), in table order."""
+    out: list[Reading] = []
+    for row in rows:
+        if row.read_back is ReadBack.SHOWN:
+            reads = tuple((path[:-1], path[-1]) for path in row.read_paths)
+            read = None if row.value.plain else row.value.read
+            out.append((row, reads, read, row.live_default, row.path[:-1], row.path[-1]))
+        else:
+            out.append((row, None, None, None, (), ""))
+    return tuple(out)
+
 
 @dataclass(frozen=True)
 class Mode:
@@ -280,6 +300,11 @@ class Mode:
 
     def compared(self) -> Iterator[Field]:
         return iter(self.compared_fields)
+
+    @cached_property
+    def reading(self) -> tuple[Reading, ...]:
+        """The compared rows as ``live_view`` reads them (see ``Reading``)."""
+        return readings(self.compared_fields)
 
     @cached_property
     def row_tree(self) -> RowTree | None:

@@ -40,6 +40,7 @@ from campaign_sync.core.fields import (
     ReadBack,
     RowTree,
     get_path,
+    readings,
     set_path,
 )
 from campaign_sync.core.values import decode_message, encode_message
@@ -290,36 +291,35 @@ def live_view(
     # Most fields are SHOWN and nest two or three deep under a few groups: their reading and
     # writing is inlined here (this runs for every campaign), with the document's groups looked up
     # once (``shown_in``) and the view's made once (``made``): what ``_shown`` and ``set_path``
-    # row by row would give.
+    # row by row would give. The rows come unpacked once per mode (``Mode.reading``), so the loop
+    # does no attribute lookups or path slicing of its own.
     shown_in: dict[Path, Any] = {}
     made: dict[Path, View] = {}
-    for row in live_rows(ctype, mode):
-        if row.read_back is ReadBack.SHOWN:
+    rows = mode.reading if mode is not None else readings(live_rows(ctype, None))
+    for row, reads, read, default, parent, name in rows:
+        if reads is not None:  # ReadBack.SHOWN
             value = MISSING
-            for path in row.read_paths:
-                if len(path) == 1:
-                    raw = doc.get(path[0], MISSING)
-                else:
-                    parent = path[:-1]
-                    group = shown_in.get(parent, MISSING)
+            for where, leaf in reads:
+                if where:
+                    group = shown_in.get(where, MISSING)
                     if group is MISSING:
-                        group = shown_in[parent] = get_path(doc, parent)
+                        group = shown_in[where] = get_path(doc, where)
                     if group.__class__ is dict:
-                        raw = group.get(path[-1], MISSING)
+                        raw = group.get(leaf, MISSING)
                     else:
-                        raw = get_path(group, path[-1:]) if group is not MISSING else MISSING
+                        raw = get_path(group, (leaf,)) if group is not MISSING else MISSING
+                else:
+                    raw = doc.get(leaf, MISSING)
                 if raw is not MISSING and raw is not None:
-                    value = raw if row.value.plain else row.value.read(raw)
+                    value = raw if read is None else read(raw)
                     break
             if value is MISSING:
-                value = row.live_default
+                value = default
                 if value is None:
                     continue
-            path = row.path
-            if len(path) == 1:
-                out[path[0]] = value
+            if not parent:
+                out[name] = value
                 continue
-            parent = path[:-1]
             node = made.get(parent)
             if node is None:
                 node = out
@@ -329,7 +329,7 @@ def live_view(
                         child = node[part] = {}
                     node = child
                 made[parent] = node
-            node[path[-1]] = value
+            node[name] = value
             continue
         value, source = live_value(row, doc, item, flows, applied)
         if row.read_back is ReadBack.PAIRED and row.id_path is not None:
