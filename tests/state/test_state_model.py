@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import uuid
 from typing import Any
 
@@ -14,7 +16,7 @@ from state_support import record, sample_state
 from campaign_sync import __version__
 from campaign_sync.errors import StateError
 from campaign_sync.state import CampaignRecord, State
-from campaign_sync.state.format import Invalid, _parse_record, _well_formed_record
+from campaign_sync.state.format import Invalid, _parse_record, _well_formed_record, loads
 
 
 def test_new_state_has_serial_zero_an_empty_body_and_a_fresh_uuid4_lineage() -> None:
@@ -209,3 +211,23 @@ def test_the_well_formed_record_fast_path_agrees_with_the_checked_parse(data: An
     except Invalid:
         checked = None
     assert _well_formed_record(data) == checked
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"version": 1}', b'{"version": 1, "version": 2}', b'{"version": ', b"[" * 100_000],
+    ids=["valid", "duplicate key", "truncated", "nested too deeply"],
+)
+def test_parsing_a_state_resumes_the_garbage_collector_as_it_found_it(raw: bytes) -> None:
+    """``loads`` pauses the collector while it parses: it must be running again afterwards,
+    whether the text parsed or not, and a collector paused by the caller stays paused."""
+    assert gc.isenabled()
+    for enabled in (True, False):
+        if not enabled:
+            gc.disable()
+        try:
+            with contextlib.suppress(Invalid):
+                loads(raw)
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
