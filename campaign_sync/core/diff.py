@@ -109,6 +109,11 @@ def _same_any(live: Any, desired: Any) -> bool:
     return _text(live) == _text(desired)  # anything else: what JSON makes of it decides
 
 
+def unchanged(live: Any, desired: Any) -> bool:
+    """Type-strict sameness (``_same``), the check ``compare`` starts with: True means no changes."""
+    return _same(live, desired)
+
+
 def compare(live: Mapping[str, Any], desired: Mapping[str, Any]) -> list[FieldChange]:
     """Field changes that turn ``live`` into ``desired`` (both canonical and projected)."""
     if _same(live, desired):
