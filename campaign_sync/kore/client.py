@@ -402,7 +402,7 @@ class _Ahead:
         width = min(self._client.settings.parallelism, LIST_AHEAD)
         if self._stopped or width < 2:
             return
-        wanted = list(range(skip, total, PAGE_SIZE))[: min(width, pages_left)]
+        wanted = range(skip, min(total, skip + PAGE_SIZE * min(width, pages_left)), PAGE_SIZE)
         if self._pool is None and len(wanted) > 1:
             self._pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="campaign-sync-list")
         if self._pool is None:

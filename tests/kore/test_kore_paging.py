@@ -184,12 +184,16 @@ def test_a_list_that_shrinks_while_it_is_read_ends_where_the_page_loop_would(
     assert len(seen) <= 1 + 4, "at most the pages in flight beyond the first"
 
 
-def test_a_total_that_lies_costs_at_most_the_pages_in_flight(make_client: Callable[..., KoreClient]) -> None:
-    """Full pages that repeat while totalResults promises a million: the loop stops at page 2, and
-    the pages requested ahead are all that is spent beyond it."""
+@pytest.mark.parametrize("promised", [1_000_000, 10**18], ids=["a million", "10**18"])
+def test_a_total_that_lies_costs_at_most_the_pages_in_flight(
+    make_client: Callable[..., KoreClient], promised: int
+) -> None:
+    """Full pages that repeat while totalResults promises far more: the loop stops at page 2, and
+    the pages requested ahead are all that is spent beyond it (planning them costs no more for a
+    larger promise)."""
     same = [f"cd-{i}" for i in range(100)]
     transport, seen = mock_transport(
-        lambda _request: httpx.Response(200, json=_page(same, more=True, total=1_000_000))
+        lambda _request: httpx.Response(200, json=_page(same, more=True, total=promised))
     )
     client = make_client(transport=transport, parallelism=4)
 
