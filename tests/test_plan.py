@@ -60,6 +60,31 @@ def test_in_sync_through_state_is_no_change() -> None:
     assert render_plan(result, "text").startswith("No changes.")
 
 
+def test_only_changed_campaigns_build_their_projected_live_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unchanged campaign needs no projected live view (the plan shows none): at 10,000 in-sync
+    campaigns building it was a tenth of build_plan. A changed one still gets it."""
+    from campaign_sync.core import compare
+
+    built: list[dict[str, Any]] = []
+    declared = compare._declared
+
+    def counting(live_full: dict[str, Any], want: Any) -> dict[str, Any]:
+        built.append(live_full)
+        return declared(live_full, want)
+
+    monkeypatch.setattr(compare, "_declared", counting)
+    state = {
+        "interactive-support": Rec(SMS_ADVANCED_LIVE["_id"], "sms", "x"),
+        "bill-reminder": Rec("cd-2", "sms", "y"),
+    }
+    edited = dict(SMS_SIMPLE_LIVE, description="Edited in the UI")
+    result = plan_of(lives=[live(SMS_ADVANCED_LIVE), live(edited)], state=state)
+    (change,) = result.changes
+    assert (change.key, result.summary.unchanged) == ("bill-reminder", 1)
+    assert len(built) == 1
+    assert change.live_view is not None and change.live_view.get("description") == "Edited in the UI"
+
+
 def test_adopt_by_name_ignoring_case() -> None:
     doc = dict(SMS_SIMPLE_LIVE, name="BILL REMINDER")
     result = plan_of(desired={"bill-reminder": Item(SIMPLE)}, lives=[live(doc)])

@@ -159,8 +159,10 @@ def compare_campaign(
     )
     book = FlowBook.of(pairs, flows.by_name) if pairs else flows  # nothing learned: the same pairings
     fields, unverified = _compare_flow(want_cmp, shown_flow, facts.flow_id, book)
+    projected = None
     if not _holds(have_full, want_cmp):  # want_cmp no longer holds the flow: _holds skips it
-        fields = sorted([*fields, *compare(_declared(have_full, want), want_cmp)], key=lambda f: f.path)
+        projected = _declared(have_full, want)
+        fields = sorted([*fields, *compare(projected, want_cmp)], key=lambda f: f.path)
     warnings = [u.note() for u in unverified]
     for row in _never_shown(live.campaign_type):
         wanted = get_path(want, row.path)
@@ -171,7 +173,10 @@ def compare_campaign(
         fields = [f for f in fields if f.path != path]
         fields.append(FieldChange(path, None, wanted, unverified=True))
         warnings.append(f"{path} cannot be read back from the API; apply writes it once and remembers it")
-    return Comparison(tuple(fields), facts, have_full, want, tuple(warnings), tuple(unverified))
+    result = Comparison(tuple(fields), facts, have_full, want, tuple(warnings), tuple(unverified))
+    if projected is not None:  # built already: it is what ``live_view`` would build
+        result.__dict__["live_view"] = projected
+    return result
 
 
 @functools.cache

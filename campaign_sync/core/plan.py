@@ -217,7 +217,6 @@ def build_plan(
             fields = sorted([*fields, *(u.change() for u in result.unverified)], key=lambda f: f.path)
         else:
             notes.extend(FlowNote(key, matched.id, u) for u in result.unverified)
-        have = result.live_view
         warnings.extend(f"{key}: {warning}" for warning in result.warnings)
         recorded = recorded_view(campaign, want, applied)
         matches.append(Match(key, matched.id, ctype, campaign.name, adopted, recorded, matched.updated_at))
@@ -273,7 +272,7 @@ def build_plan(
                 body=put.body,
                 live_updated_at=matched.updated_at,
                 live_hash=content_hash(matched.doc),  # what a saved plan checks live against
-                live_view=have,
+                live_view=result.live_view,  # built here: an unchanged campaign never needs it
                 recorded=recorded,
             )
         )
