@@ -82,7 +82,8 @@ def test_only_changed_campaigns_build_their_projected_live_view(monkeypatch: pyt
     (change,) = result.changes
     assert (change.key, result.summary.unchanged) == ("bill-reminder", 1)
     assert len(built) == 1
-    assert change.live_view is not None and change.live_view.get("description") == "Edited in the UI"
+    assert change.live_view is not None
+    assert change.live_view.get("description") == "Edited in the UI"
 
 
 def test_adopt_by_name_ignoring_case() -> None:

@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 
 import click
 
-from campaign_sync import __version__
+from campaign_sync import __version__, heap
 from campaign_sync.cli.options import (
     APPLY_TARGETED,
     PLAN_TARGETED,
@@ -384,6 +384,7 @@ def main() -> NoReturn:
     run (``atexit``: logging's flush among them), output is flushed, then ``os._exit`` with the
     command's exit code. In-process callers (``cli.main``, click's test runner) never come here.
     """
+    heap.keep_long_lived()  # this process ends with the command: what it loads can be frozen
     try:
         cli.main()
     except SystemExit as done:

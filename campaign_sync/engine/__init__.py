@@ -36,6 +36,7 @@ from campaign_sync.errors import (
     NotFoundError,
     StateError,
 )
+from campaign_sync.heap import long_lived
 
 if TYPE_CHECKING:
     from campaign_sync.core.drift import Drift
@@ -73,16 +74,18 @@ def _plan_for(
     *,
     write_unverified: bool = False,
 ) -> Plan:
-    result = build_plan(
-        workspace.env.name,
-        workspace.desired.campaigns,
-        live,
-        state.campaigns,
-        workspace.flows(state),
-        workspace.policy(),
-        targets,
-        write_unverified=write_unverified,
-    )
+    desired = workspace.desired.campaigns
+    with long_lived():  # the plan's matches and views live to the run's end (``heap``)
+        result = build_plan(
+            workspace.env.name,
+            desired,
+            live,
+            state.campaigns,
+            workspace.flows(state),
+            workspace.policy(),
+            targets,
+            write_unverified=write_unverified,
+        )
     extra = workspace.flow_warnings(state)
     return dataclasses.replace(result, warnings=(*extra, *result.warnings)) if extra else result
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.core.compare import LiveCampaign
 from campaign_sync.errors import ApiError, NotFoundError, ProtocolError
+from campaign_sync.heap import long_lived
 from campaign_sync.manifests.loader import DesiredState
 
 if TYPE_CHECKING:
@@ -89,8 +90,9 @@ def refresh(
         if key in in_scope and key not in state.campaigns
     }
     items: list[tuple[str, Mapping[str, Any]]] = []
-    for ctype in sorted(types):
-        items.extend((ctype, item) for item in client.list_campaigns(REGISTRY.get(ctype).list_type))
+    with long_lived():  # the items live to the run's end (``heap``)
+        for ctype in sorted(types):
+            items.extend((ctype, item) for item in client.list_campaigns(REGISTRY.get(ctype).list_type))
     check_unlisted(client, items, state, keys, types)
     live: dict[str, LiveCampaign] = {}
     to_read: list[str] = []

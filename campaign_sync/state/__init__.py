@@ -71,6 +71,7 @@ from pathlib import Path
 
 from campaign_sync import __version__
 from campaign_sync.errors import StateError
+from campaign_sync.heap import long_lived
 from campaign_sync.state.backend import HistoryEntry, StateBackend
 from campaign_sync.state.backends.file import FAULT_ENV, FileBackend
 from campaign_sync.state.format import (
@@ -184,7 +185,8 @@ class StateStore:
     def decode(self, raw: bytes, *, overwriting: bool = False) -> State:
         """Strictly parsed, or a ``StateError`` naming the state and how to recover."""
         try:
-            return parse_state(loads(raw))
+            with long_lived():  # every record lives to the run's end (``heap``)
+                return parse_state(loads(raw))
         except Invalid as exc:
             message = f"{self.location} is unreadable ({exc})"
             if overwriting:

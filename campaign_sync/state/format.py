@@ -6,7 +6,6 @@ See ``campaign_sync.state`` for the format and the guarantees of reading and wri
 
 from __future__ import annotations
 
-import gc
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -16,6 +15,7 @@ from typing import Any
 from campaign_sync import __version__
 from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.errors import StateError
+from campaign_sync.heap import long_lived
 from campaign_sync.state.jsontext import indented
 
 FORMAT_VERSION = 1
@@ -191,12 +191,10 @@ def loads(raw: bytes) -> Any:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise Invalid(f"not UTF-8 text: invalid byte at offset {exc.start}") from None
-    # Parsing builds every container of the state at once, none of them in a cycle: the collector
-    # is paused meanwhile (a tenth of the parse of a 10,000-campaign state) and resumed after.
-    collecting = gc.isenabled()
-    gc.disable()
+    # Parsing builds every container of the state at once, none of them in a cycle (``heap``).
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        with long_lived():
+            return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise Invalid(
@@ -205,9 +203,6 @@ def loads(raw: bytes) -> Any:
         raise Invalid(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise Invalid("JSON nested too deeply") from None
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
