@@ -93,3 +93,27 @@ def test_the_console_script_turns_freezing_on_and_the_test_runner_does_not() -> 
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("freezing True")
+
+
+def test_a_command_process_keeps_its_results_and_in_process_nothing_is_kept(frozen_after: None) -> None:
+    """What a command built is held to the process's end there (freeing it is pure cost before
+    ``os._exit``); in-process it is released as soon as nobody needs it."""
+    import weakref
+
+    class Result:
+        pass
+
+    dropped = Result()
+    gone = weakref.ref(dropped)
+    heap.keep(dropped)
+    del dropped
+    assert gone() is None
+
+    heap.keep_long_lived()
+    held = Result()
+    alive = weakref.ref(held)
+    heap.keep(held)
+    del held
+    assert alive() is not None
+    heap.keep_long_lived(False)
+    assert alive() is None

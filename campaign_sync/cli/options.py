@@ -189,10 +189,10 @@ def environ() -> Mapping[str, str]:
 
 
 def workspace(opts: Options) -> engine.Workspace:
-    from campaign_sync import engine
+    from campaign_sync import engine, heap
 
     console = opts.console
-    return engine.Workspace(
+    made = engine.Workspace(
         config=opts.load_config(),
         env_name=opts.env,
         cli_vars=opts.vars,
@@ -201,6 +201,8 @@ def workspace(opts: Options) -> engine.Workspace:
         progress=console.progress,
         timeout=opts.run_timeout,
     )
+    heap.keep(made)  # its manifests live to the process's end (``heap``)
+    return made
 
 
 def report_requests(opts: Options, workspace: engine.Workspace) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from campaign_sync import heap
 from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.core.compare import LiveCampaign
 from campaign_sync.core.normalize import FlowBook, content_hash, live_view
@@ -36,7 +37,6 @@ from campaign_sync.errors import (
     NotFoundError,
     StateError,
 )
-from campaign_sync.heap import long_lived
 
 if TYPE_CHECKING:
     from campaign_sync.core.drift import Drift
@@ -63,7 +63,9 @@ def plan(workspace: Workspace, *, targets: Sequence[str] = (), full: bool = Fals
         workspace.client(), desired, state, targets=targets, full=full, progress=workspace.progress
     )
     result = _plan_for(workspace, live, state, targets)
-    return PlanRun(result, state, tuple(live), tuple(targets))
+    run = PlanRun(result, state, tuple(live), tuple(targets))
+    heap.keep(run)
+    return run
 
 
 def _plan_for(
@@ -75,7 +77,7 @@ def _plan_for(
     write_unverified: bool = False,
 ) -> Plan:
     desired = workspace.desired.campaigns
-    with long_lived():  # the plan's matches and views live to the run's end (``heap``)
+    with heap.long_lived():  # the plan's matches and views live to the run's end (``heap``)
         result = build_plan(
             workspace.env.name,
             desired,
@@ -126,6 +128,7 @@ def drift(
         targets=targets,
         generated_at=now or utc_now(),
     )
+    heap.keep(state, live, result)
     return DriftRun(result, tuple(live))
 
 
