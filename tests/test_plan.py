@@ -86,6 +86,32 @@ def test_only_changed_campaigns_build_their_projected_live_view(monkeypatch: pyt
     assert change.live_view.get("description") == "Edited in the UI"
 
 
+def test_a_plan_builds_no_recorded_view_until_apply_asks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What apply would record for an unchanged campaign is built when asked for, not held by every
+    plan (a view per campaign: 15 MiB of a 10,000-campaign plan), and is what it always was."""
+    from campaign_sync.core import changes, normalize, plan
+
+    asked: list[str] = []
+    real = normalize.recorded_view
+
+    def counting(campaign: Any, want: Any, applied: Any) -> Any:
+        asked.append(campaign.key)
+        return real(campaign, want, applied)
+
+    for module in (changes, normalize, plan):  # wherever it would be called from
+        monkeypatch.setattr(module, "recorded_view", counting)
+    state = {
+        "interactive-support": Rec(SMS_ADVANCED_LIVE["_id"], "sms", "x", applied={"name": "Interactive"}),
+        "bill-reminder": Rec("cd-2", "sms", "y"),
+    }
+    result = plan_of(lives=[live(SMS_ADVANCED_LIVE), live(SMS_SIMPLE_LIVE)], state=state)
+    assert (result.summary.unchanged, asked) == (2, [])
+    by_key = {m.key: m for m in result.matches}
+    assert by_key["bill-reminder"].recorded == desired_view(SIMPLE)
+    assert by_key["interactive-support"].recorded == real(ADV, desired_view(ADV), {"name": "Interactive"})
+    assert sorted(asked) == ["bill-reminder", "interactive-support"]
+
+
 def test_adopt_by_name_ignoring_case() -> None:
     doc = dict(SMS_SIMPLE_LIVE, name="BILL REMINDER")
     result = plan_of(desired={"bill-reminder": Item(SIMPLE)}, lives=[live(doc)])

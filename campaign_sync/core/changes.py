@@ -5,13 +5,15 @@ Pure data (no I/O); ``plan.build_plan`` makes them, reports and apply read them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
 from campaign_sync.core.compare import Unverified
 from campaign_sync.core.diff import FieldChange
+from campaign_sync.core.normalize import desired_view, recorded_view
 from campaign_sync.manifests.models import Campaign
 
 
@@ -105,8 +107,15 @@ class Match:
     campaign_type: str
     name: str
     adopted: bool
-    recorded: Mapping[str, Any]  # what apply records as the state's ``applied``
     updated_at: str | None
+    campaign: Campaign = field(repr=False, compare=False)
+    applied: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)  # the state's
+
+    @functools.cached_property
+    def recorded(self) -> Mapping[str, Any]:
+        """What apply records as the state's ``applied``: built when asked for (only apply asks, for
+        the campaigns it records unchanged), so a plan does not hold a view per campaign."""
+        return recorded_view(self.campaign, desired_view(self.campaign), self.applied)
 
 
 @dataclass(frozen=True)

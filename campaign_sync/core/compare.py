@@ -120,7 +120,10 @@ def _holds(live: Any, desired: Any) -> bool:
         if key not in live:
             return False
         have = live[key]
-        if key == "days":  # compared whole, as project keeps it
+        kind = want.__class__
+        if (kind is str or kind is int) and have.__class__ is kind:  # most leaves: what _same does
+            same = have == want
+        elif key == "days":  # compared whole, as project keeps it
             same = unchanged(have, want)
         elif have.__class__ is dict and want.__class__ is dict:
             same = _holds(have, want)

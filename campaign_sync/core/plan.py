@@ -218,8 +218,9 @@ def build_plan(
         else:
             notes.extend(FlowNote(key, matched.id, u) for u in result.unverified)
         warnings.extend(f"{key}: {warning}" for warning in result.warnings)
-        recorded = recorded_view(campaign, want, applied)
-        matches.append(Match(key, matched.id, ctype, campaign.name, adopted, recorded, matched.updated_at))
+        matches.append(
+            Match(key, matched.id, ctype, campaign.name, adopted, matched.updated_at, campaign, applied)
+        )
         if not fields:
             unchanged += 1
             if note:
@@ -242,6 +243,7 @@ def build_plan(
                 warnings.append(
                     f"{key}: renaming to {campaign.name!r} will fail: {other.id} already has that name"
                 )
+        recorded = recorded_view(campaign, want, applied)
         put = build_put(campaign, matched.doc, matched.item, FlowBook.of(learned, flows.by_name), applied)
         for row in put.may_reset:
             warnings.append(
