@@ -40,7 +40,8 @@ def test_list_pages_through_every_campaign_100_at_a_time(client: KoreClient, emu
     assert all(campaign_id_of(item) for item in items)
     journal = emu.journal()
     assert _api(journal) == [("POST", f"{V2}/getAllCampaignDetails")] * 3
-    assert [e["body"] for e in journal] == [
+    # pages after the first are sent ahead, several at a time: the server may see them in any order
+    assert sorted((e["body"] for e in journal), key=lambda body: body["skip"]) == [
         {"type": "sms", "skip": 0, "limit": 100},
         {"type": "sms", "skip": 100, "limit": 100},
         {"type": "sms", "skip": 200, "limit": 100},
