@@ -44,13 +44,28 @@ def keep(*objects: Any) -> None:
 
 @contextlib.contextmanager
 def long_lived() -> Iterator[None]:
-    """The collector paused while the block builds containers that live to the run's end."""
+    """The collector paused while the block builds containers that live to the run's end, and (in
+    the console script's process) everything it tracks frozen afterwards.
+
+    Only for what a command builds once (its manifests, state, list, plan): freezing also takes
+    any cyclic garbage not yet collected out of the collector's reach, so a block run once per
+    write would make a long apply hold on to the garbage of each of its requests. A parse whose
+    result is thrown away uses ``paused``.
+    """
+    with paused() as collecting:
+        yield
+    if collecting and _freeze:
+        gc.freeze()
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[bool]:
+    """The collector paused while the block builds many containers, none in a cycle; resumed as
+    found, on success and on every error. Yields whether it was running."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        yield
+        yield collecting
     finally:
         if collecting:
-            if _freeze:
-                gc.freeze()
             gc.enable()

@@ -117,3 +117,16 @@ def test_a_command_process_keeps_its_results_and_in_process_nothing_is_kept(froz
     assert alive() is not None
     heap.keep_long_lived(False)
     assert alive() is None
+
+
+def test_a_pause_never_freezes_even_in_a_command_process(frozen_after: None) -> None:
+    """For parses whose result is thrown away (a save's check of the stored copy): freezing there
+    would take the cyclic garbage of every request before it out of the collector's reach."""
+    heap.keep_long_lived()
+    before = gc.get_freeze_count()
+    with heap.paused() as collecting:
+        assert collecting
+        assert not gc.isenabled()
+        _build()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == before

@@ -167,7 +167,8 @@ class StateStore:
                 logger.warning("%s", message)
             return State.new(self.identity)
         for _attempt in range(_READ_ATTEMPTS):
-            state = self.decode(raw, overwriting=False)
+            with long_lived():  # the run's state: every record lives to its end (``heap``)
+                state = self.decode(raw, overwriting=False)
             self._check_identity(state)
             last = self.backend.last_written(state.lineage)
             if last is None or state.serial >= last:
@@ -185,8 +186,7 @@ class StateStore:
     def decode(self, raw: bytes, *, overwriting: bool = False) -> State:
         """Strictly parsed, or a ``StateError`` naming the state and how to recover."""
         try:
-            with long_lived():  # every record lives to the run's end (``heap``)
-                return parse_state(loads(raw))
+            return parse_state(loads(raw))
         except Invalid as exc:
             message = f"{self.location} is unreadable ({exc})"
             if overwriting:

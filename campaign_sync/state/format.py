@@ -15,7 +15,7 @@ from typing import Any
 from campaign_sync import __version__
 from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.errors import StateError
-from campaign_sync.heap import long_lived
+from campaign_sync.heap import paused
 from campaign_sync.state.jsontext import indented
 
 FORMAT_VERSION = 1
@@ -193,7 +193,7 @@ def loads(raw: bytes) -> Any:
         raise Invalid(f"not UTF-8 text: invalid byte at offset {exc.start}") from None
     # Parsing builds every container of the state at once, none of them in a cycle (``heap``).
     try:
-        with long_lived():
+        with paused():
             return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):

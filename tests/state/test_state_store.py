@@ -9,11 +9,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from state_support import mode, record, sample_state
 
-from campaign_sync.errors import StateError
+from campaign_sync.errors import StateConflictError, StateError
 from campaign_sync.state import State, StateStore
 
 
@@ -301,3 +302,35 @@ def test_a_save_after_another_store_wrote_reads_the_new_bytes(store: StateStore)
     saved = store.save(store.load().with_campaign("ours", record(8)))
     assert saved.serial == 3
     assert sorted(store.load().campaigns) == sorted({*sample_state(1).campaigns, "theirs", "ours"})
+
+
+def test_the_file_backend_reads_its_own_last_write_without_parsing_it(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An apply saves after every write; the stored copy it checks before each one is then the very
+    bytes it wrote last, whose lineage and serial it knows: no parse of the whole state. Bytes
+    another writer left there are parsed, and a conflict is still refused."""
+    from campaign_sync.state.backends import file as file_backend
+
+    state = store.save(sample_state(3))
+    parses: list[int] = []
+    real = file_backend.parse_state
+
+    def counting(data: Any) -> Any:
+        parses.append(1)
+        return real(data)
+
+    monkeypatch.setattr(file_backend, "parse_state", counting)
+    for n in range(4, 7):
+        state = store.save(state.with_campaign(f"key-{n}", record(n)))
+    assert (state.serial, parses) == (4, [])
+
+    backend = store.backend
+    assert isinstance(backend, file_backend.FileBackend)
+    other = file_backend.FileBackend(backend.path)
+    theirs = store.path.read_bytes().replace(b'"serial": 4', b'"serial": 5')
+    other.write(theirs, serial=5, lineage=state.lineage, expected_serial=4)
+    with pytest.raises(StateConflictError, match="serial 5 stored now"):
+        backend.write(b"{}", serial=5, lineage=state.lineage, expected_serial=4)
+    assert parses == [1, 1], "the other writer's check of our bytes, then ours of its bytes"
+    assert store.path.read_bytes() == theirs
