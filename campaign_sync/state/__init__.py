@@ -79,10 +79,12 @@ from campaign_sync.state.format import (
     CampaignRecord,
     Identity,
     Invalid,
+    RecordTexts,
     State,
     loads,
     parse_state,
     refuse_forbidden,
+    same_but_write_marks,
     serialize,
 )
 from campaign_sync.state.lock import LockInfo
@@ -117,6 +119,7 @@ class StateStore:
         self.identity = identity
         self._renumber_above: int | None = None
         self._written: tuple[bytes, State] | None = None
+        self._texts = RecordTexts()  # the records' text, copied into the next save
         """The bytes this store wrote last, and their strict parse (the save's self-check)."""
 
     # -- where it lives ----------------------------------------------------------------------------------
@@ -245,7 +248,7 @@ class StateStore:
             serial=serial,
             identity=self.identity or state.identity,
         )
-        text = serialize(candidate)
+        text = serialize(candidate, self._texts)
         refuse_forbidden(candidate, text, forbidden)
         try:
             checked = parse_state(json.loads(text))
@@ -285,7 +288,9 @@ class StateStore:
                     f"{current.serial} since it was read (an older copy was put in its place); nothing "
                     "was written. Run the command again"
                 )
-            if renumber is None and current.content_equal(candidate):
+            # Bytes this store wrote itself compare as text (the same serializer wrote both).
+            unchanged = same_but_write_marks(data, current_raw) if reuse else current.content_equal(candidate)
+            if renumber is None and unchanged:
                 return self.decode(current_raw, overwriting=True) if reuse else current
             expected = current.serial
         elif state.serial > 0:

@@ -7,6 +7,7 @@ See ``campaign_sync.state`` for the format and the guarantees of reading and wri
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -16,7 +17,7 @@ from campaign_sync import __version__
 from campaign_sync.core.campaign_types import REGISTRY
 from campaign_sync.errors import StateError
 from campaign_sync.heap import paused
-from campaign_sync.state.jsontext import indented
+from campaign_sync.state.jsontext import Verbatim, indented, piece
 
 FORMAT_VERSION = 1
 CAMPAIGN_TYPES = frozenset(REGISTRY.names())
@@ -402,11 +403,76 @@ def _quote(key: str) -> str:
     return json.dumps(key, ensure_ascii=False)
 
 
-def serialize(state: State) -> str:
+def serialize(state: State, texts: RecordTexts | None = None) -> str:
+    """The state file's text; with ``texts``, each record written before is copied from there."""
+    if texts is not None:
+        data = state.to_json()
+        pieces = texts.pieces(state.campaigns)
+        if pieces is not None:
+            data["campaigns"] = pieces
+            text = piece(data, "\n")
+            if text is not None:
+                return text + "\n"
     try:
         return indented(state.to_json()) + "\n"
     except (TypeError, ValueError) as exc:
         raise StateError(f"cannot save state: a value is not plain JSON ({exc})") from exc
+
+
+#: Where a record's lines start in the state file: the top level's values are indented by two
+#: spaces, the records (values of ``campaigns``) by four.
+_RECORD_NEWLINE = "\n    "
+
+
+class RecordTexts:
+    """The text ``serialize`` wrote for each record, by record object, for the next save.
+
+    An apply saves the whole state after every write, and all but the records it changed are the
+    very objects saved before: their text is copied (the same bytes), not written again. Records
+    are never changed in place (frozen, with values built afresh for each one), so an object's
+    text holds for as long as the object does; each save keeps only the records it saved.
+    """
+
+    def __init__(self) -> None:
+        self._by_object: dict[int, tuple[CampaignRecord, str]] = {}
+
+    def pieces(self, campaigns: Mapping[str, CampaignRecord]) -> dict[str, Verbatim] | None:
+        """Each record's text, written where it is not known (None: one that only ``json.dumps``
+        may write, which the whole state then goes to)."""
+        known = self._by_object
+        kept: dict[int, tuple[CampaignRecord, str]] = {}
+        out: dict[str, Verbatim] = {}
+        for key, record in campaigns.items():
+            hit = known.get(id(record))
+            if hit is not None and hit[0] is record:
+                text = hit[1]
+            else:
+                written = piece(record.to_json(), _RECORD_NEWLINE)
+                if written is None:
+                    return None
+                text = written
+            kept[id(record)] = (record, text)
+            out[key] = Verbatim(text)
+        self._by_object = kept
+        return out
+
+
+def same_but_write_marks(new: bytes, old: bytes) -> bool:
+    """Whether two texts ``serialize`` wrote hold the same content: equal but for the top-level
+    ``serial`` and ``toolVersion`` lines (what ``State.content_equal`` leaves out).
+
+    Only top-level keys start a line indented by exactly two spaces (strings never hold a raw
+    newline), and they come sorted: ``campaigns`` and ``flows`` first, then ``identity``,
+    ``lineage``, ``serial``, ``toolVersion``, ``version``. So the texts are compared up to the
+    top-level ``lineage`` as they are (one comparison of bytes), and after it without those lines.
+    """
+    cut_new, cut_old = new.rfind(b'\n  "lineage": '), old.rfind(b'\n  "lineage": ')
+    if cut_new < 0 or cut_old < 0 or new[:cut_new] != old[:cut_old]:
+        return False
+    return _WRITE_MARKS.sub(b"", new[cut_new:]) == _WRITE_MARKS.sub(b"", old[cut_old:])
+
+
+_WRITE_MARKS = re.compile(rb'\n  "(?:serial|toolVersion)": [^\n]*')
 
 
 def content_text(state: State) -> str:

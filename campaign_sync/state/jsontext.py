@@ -21,13 +21,31 @@ class _Unusual(Exception):
     pass
 
 
+class Verbatim:
+    """Text ``piece`` wrote for a value at the place it is put again: copied as it is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 def indented(value: Any) -> str:
     """``json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)``."""
+    text = piece(value, "\n")
+    if text is None:
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    return text
+
+
+def piece(value: Any, newline: str) -> str | None:
+    """What ``indented`` writes for ``value`` found where lines start with ``newline`` (None:
+    something unusual, which only ``json.dumps`` may write; ``Verbatim`` values are copied)."""
     out: list[str] = []
     try:
-        _emit(value, "\n", out)
+        _emit(value, newline, out)
     except (_Unusual, RecursionError, TypeError):
-        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+        return None
     return "".join(out)
 
 
@@ -72,5 +90,7 @@ def _emit(value: Any, newline: str, out: list[str]) -> None:
             _emit(item, inner, out)
             separator = "," + inner
         out.append(newline + "}")
+    elif value.__class__ is Verbatim:
+        out.append(value.text)
     else:
         raise _Unusual
