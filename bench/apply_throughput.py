@@ -6,7 +6,8 @@ Performance is measured here, never asserted by a timer: this script prints figu
 For each server limit (default: 60 and 30 requests/minute, the client configured for 60):
 
 1. starts the emulator in this process (``EmulatorServer`` on 127.0.0.1, a free port) and seeds
-   N simple SMS campaigns and a few voice ones through its control API;
+   N simple SMS campaigns and a few voice ones through its control API (``--account``: more
+   campaigns, of which the first N change, as in a large account);
 2. writes matching manifests and a ``campaign-sync.yaml``, and adopts every campaign with a
    first apply (the server's limiter switched off for this setup, so it takes seconds);
 3. edits the description of every manifest campaign (N changes), resets the server's limiter to
@@ -18,12 +19,12 @@ For each server limit (default: 60 and 30 requests/minute, the client configured
    against the floor ``requests / limit``.
 
 Beside it, the requests a Terraform-style tool makes for the same apply: it refreshes by reading
-every managed campaign (N GETs) before writing, so N + N writes + list calls; its floor at the same
-limit is printed, and with ``--terraform-style`` the same apply is also run with
+every managed campaign (a GET each) before writing, so that many GETs + N writes + list calls;
+its floor at the same limit is printed, and with ``--terraform-style`` the same apply is also run with
 ``--refresh full`` (which reads every campaign, as such a tool does) and measured.
 
-Usage: ``python bench/apply_throughput.py [--changes 200] [--server-limits 60,30] [--configured 60]
-[--terraform-style] [--quick] [--json FILE]``. ``--quick`` is 70 changes (still more than a
+Usage: ``python bench/apply_throughput.py [--changes 200] [--account 10000] [--server-limits 60,30]
+[--configured 60] [--terraform-style] [--quick] [--json FILE]``. ``--quick`` is 70 changes (still more than a
 minute's worth at 60/minute) and one server limit per run as given. A full run takes about
 fifteen minutes at the defaults; the waiting is the point.
 """
@@ -145,6 +146,7 @@ class ApplyFigures:
     server_limit: int
     configured: int
     changes: int
+    campaigns: int  # in the account (the state), changed or not
     refresh: str
     exit_code: int
     requests: int
@@ -200,6 +202,7 @@ def measure(
     limit: int,
     configured: int,
     changes: int,
+    campaigns: int,
     refresh: str,
     code: int,
     wall: float,
@@ -221,6 +224,7 @@ def measure(
         server_limit=limit,
         configured=configured,
         changes=changes,
+        campaigns=campaigns,
         refresh=refresh,
         exit_code=code,
         requests=len(entries),
@@ -238,8 +242,11 @@ def measure(
     )
 
 
-def run_limit(limit: int, *, changes: int, configured: int, terraform: bool, log: Any) -> list[ApplyFigures]:
-    pairs = [campaign(i) for i in range(changes)]
+def run_limit(
+    limit: int, *, changes: int, account: int, configured: int, terraform: bool, log: Any
+) -> list[ApplyFigures]:
+    total = max(changes, account)
+    pairs = [campaign(i) for i in range(total)]
     manifests = [m for m, _ in pairs]
     out: list[ApplyFigures] = []
     with (
@@ -251,21 +258,21 @@ def run_limit(limit: int, *, changes: int, configured: int, terraform: bool, log
         control.seed([b for _, b in pairs])
         write_manifests(root, manifests)
         write_config(root, str(url).rstrip("/"), SETUP_RATE)
-        log(f"  adopting {changes} campaigns (setup, server limit off)...")
+        log(f"  adopting {total} campaigns (setup, server limit off)...")
         setup = run_cli(root, "apply", "--auto-approve")
         if setup.returncode != 0:
             raise SystemExit(f"setup apply failed:\n{setup.stdout}\n{setup.stderr}")
         write_config(root, str(url).rstrip("/"), configured)
         modes = ["incremental", "full"] if terraform else ["incremental"]
         for round_no, refresh in enumerate(modes, start=1):
-            for m in manifests:
+            for m in manifests[:changes]:
                 m["description"] = f"Throughput campaign {m['key']}, round {round_no}"
             write_manifests(root, manifests)
             control.clear_journal()
             control.call("PUT", "settings", {"rateLimit": limit})
             server.app.limiter.reset()
             log(
-                f"  apply of {changes} changes, --refresh {refresh}, "
+                f"  apply of {changes} changes to an account of {total}, --refresh {refresh}, "
                 f"server {limit}/min, client {configured}/min..."
             )
             started = time.monotonic()
@@ -277,6 +284,7 @@ def run_limit(limit: int, *, changes: int, configured: int, terraform: bool, log
                 limit=limit,
                 configured=configured,
                 changes=changes,
+                campaigns=total,
                 refresh=refresh,
                 code=result.returncode,
                 wall=wall,
@@ -296,10 +304,10 @@ def duration(seconds: float) -> str:
 
 def report(results: list[ApplyFigures]) -> str:
     lines = [
-        "| server limit | client rateLimit | refresh | requests | 429s | PUTs ok | accepted/min "
+        "| campaigns | server limit | client rateLimit | refresh | requests | 429s | PUTs ok | accepted/min "
         "| pace/min | pace after 1st 429 "
         "| busiest 60 s | wall | floor (requests / limit) | % of limit | progress lines |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         limit = r.server_limit or r.configured
@@ -308,6 +316,7 @@ def report(results: list[ApplyFigures]) -> str:
         settled = f"{r.settled_per_minute:.1f}" if r.settled_per_minute is not None else "-"
         steady = f"{r.pace_per_minute:.1f}" if r.pace_per_minute is not None else "-"
         cells = [
+            f"{r.campaigns:,}",
             f"{r.server_limit or 'off'}/min",
             f"{r.configured}/min",
             r.refresh,
@@ -330,10 +339,10 @@ def report(results: list[ApplyFigures]) -> str:
             continue
         limit = r.server_limit or r.configured
         lists = r.by_method.get("POST", 0)
-        naive = r.changes + r.changes + lists
+        naive = r.campaigns + r.changes + lists
         lines.append(
             f"Terraform-style refresh for the same {r.changes} changes at {limit}/min: {naive} requests "
-            f"({r.changes} GET + {r.changes} PUT + {lists} list), floor {duration(naive / limit * 60)}; "
+            f"({r.campaigns} GET + {r.changes} PUT + {lists} list), floor {duration(naive / limit * 60)}; "
             f"campaign-sync: {r.requests} requests, floor {duration(r.floor_seconds)}."
             if limit
             else f"Terraform-style refresh for {r.changes} changes: {naive} requests; "
@@ -358,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--changes", type=int, default=200, help="campaigns changed by the measured apply")
     parser.add_argument(
+        "--account", type=int, default=0, help="campaigns in the account (default: as many as change)"
+    )
+    parser.add_argument(
         "--server-limits", type=parse_limits, default=[60, 30], help="emulator limits, per minute"
     )
     parser.add_argument("--configured", type=int, default=60, help="the client's rateLimit, per minute")
@@ -379,7 +391,12 @@ def main(argv: list[str] | None = None) -> int:
         log(f"server limit {limit or 'off'}/min:")
         results.extend(
             run_limit(
-                limit, changes=changes, configured=args.configured, terraform=args.terraform_style, log=log
+                limit,
+                changes=changes,
+                account=args.account,
+                configured=args.configured,
+                terraform=args.terraform_style,
+                log=log,
             )
         )
     print(report(results), end="")

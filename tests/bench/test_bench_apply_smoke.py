@@ -58,3 +58,22 @@ def test_the_terraform_style_apply_reads_every_campaign_first(applies: list[dict
     full = next(a for a in applies if a["refresh"] == "full")
     assert full["by_method"] == {"GET": 12, "POST": 2, "PUT": 12}
     assert full["writes_ok"] == 12
+
+
+def test_in_a_larger_account_only_the_changed_campaigns_are_written(tmp_path: Path) -> None:
+    """``--account``: 150 campaigns, 4 of them changed. The apply writes those 4 and reads nothing
+    but the list (two sms pages, one voice page); a Terraform-style refresh would read all 150."""
+    out = tmp_path / "out.json"
+    args = ["--changes", "4", "--account", "150", "--server-limits", "0", "--configured", "6000"]
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), *args, "--json", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (apply,) = json.loads(out.read_text())["applies"]
+    assert (apply["campaigns"], apply["changes"], apply["by_method"]) == (150, 4, {"POST": 3, "PUT": 4})
+    assert apply["writes_ok"] == 4
+    assert "for the same 4 changes at 6000/min: 157 requests (150 GET + 4 PUT + 3 list)" in proc.stdout
