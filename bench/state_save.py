@@ -21,6 +21,7 @@ Usage: ``python bench/state_save.py [--campaigns 1000] [--writes 1000] [--json F
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -33,6 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from campaign_sync import heap
 from campaign_sync.redact import Redactor
 from campaign_sync.state import CampaignRecord, Identity, State, StateStore
 from campaign_sync.state.backends.file import FileBackend
@@ -192,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.campaigns < 1 or args.writes < 1:
         parser.error("--campaigns and --writes must be positive")
+    gc.set_threshold(*heap.THRESHOLDS)  # the collector as a `campaign-sync apply` runs it
     results = [run_file(args.campaigns, args.writes)]
     notes: list[str] = []
     pg = run_postgres(args.dsn_env, args.campaigns, args.writes)

@@ -53,10 +53,7 @@ class _Group(click.Group):
             from click.shell_completion import shell_complete
 
             sys.exit(shell_complete(self, {}, "campaign-sync", COMPLETE_VAR, instruction))
-        # A run builds a few million small objects that all live to its end (manifests, state,
-        # live documents): collect the young generation rarely, so the collector does not keep
-        # walking them (a third of a 10,000-campaign plan with the default thresholds).
-        gc.set_threshold(100_000, 50, 100)
+        gc.set_threshold(*heap.THRESHOLDS)  # a run keeps a few million objects to its end (``heap``)
         code = _run(self, list(sys.argv[1:] if args is None else args))
         try:
             sys.stdout.flush()  # output still buffered must meet a closed pipe here, not at exit
