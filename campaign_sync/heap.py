@@ -20,9 +20,13 @@ nothing is kept.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: The collector's thresholds for a command's run (``cli`` sets them): the young generation is
 #: collected rarely, so the collector does not keep walking the objects a run keeps (a third of a
@@ -61,6 +65,17 @@ def long_lived() -> Iterator[None]:
         yield
     if collecting and _freeze:
         gc.freeze()
+
+
+def builds_long_lived(func: Callable[P, R]) -> Callable[P, R]:
+    """``func`` run inside ``long_lived``: a function whose result lives to the run's end."""
+
+    @functools.wraps(func)
+    def building(*args: P.args, **kwargs: P.kwargs) -> R:
+        with long_lived():
+            return func(*args, **kwargs)
+
+    return building
 
 
 @contextlib.contextmanager

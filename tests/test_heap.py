@@ -130,3 +130,20 @@ def test_a_pause_never_freezes_even_in_a_command_process(frozen_after: None) -> 
         _build()
     assert gc.isenabled()
     assert gc.get_freeze_count() == before
+
+
+def test_a_function_that_builds_long_lived_data_runs_inside_long_lived(frozen_after: None) -> None:
+    seen: list[bool] = []
+
+    @heap.builds_long_lived
+    def load(count: int) -> list[dict[str, int]]:
+        """Builds the run's data."""
+        seen.append(gc.isenabled())
+        return [{"n": n} for n in range(count)]
+
+    heap.keep_long_lived()
+    before = gc.get_freeze_count()
+    assert len(load(500)) == 500
+    assert (seen, gc.isenabled()) == ([False], True)
+    assert gc.get_freeze_count() >= before + 500
+    assert (load.__name__, load.__doc__) == ("load", "Builds the run's data.")

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from campaign_sync.errors import Issue, Location, ManifestError
-from campaign_sync.heap import long_lived
+from campaign_sync.heap import builds_long_lived
 from campaign_sync.manifests import parsecache, yamlfast
 from campaign_sync.manifests.models import Campaign
 from campaign_sync.manifests.names import name_errors, name_warnings, skeleton
@@ -232,6 +232,7 @@ def cross_check(campaigns: list[ManifestCampaign]) -> list[Issue]:
     return issues
 
 
+@builds_long_lived
 def load_desired(
     root: Path,
     entries: Iterable[str],
@@ -245,22 +246,9 @@ def load_desired(
     """Discover, render (within ``limits``), parse and validate every manifest; raise all problems.
 
     ``cache``: where the parsed values of plain (not templated) files are kept by content hash
-    (default: the user's cache directory as ``environ`` names it, :mod:`parsecache`).
+    (default: the user's cache directory as ``environ`` names it, :mod:`parsecache`). The values
+    and models live to the run's end: they are built as ``heap.long_lived`` says.
     """
-    with long_lived():  # the values and models live to the run's end (``heap``)
-        return _load_desired(root, entries, variables, cli_vars, environ, environment, limits, cache)
-
-
-def _load_desired(
-    root: Path,
-    entries: Iterable[str],
-    variables: Mapping[str, Any],
-    cli_vars: Mapping[str, str],
-    environ: Mapping[str, str],
-    environment: str,
-    limits: Limits | None,
-    cache: ParseCache | None,
-) -> DesiredState:
     files, issues = discover(root, entries)
     if cache is None:
         cache = ParseCache(parsecache.directory(environ))
