@@ -62,7 +62,6 @@ are immutable values: ``with_*`` methods return new states. The dicts inside (``
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
@@ -81,6 +80,7 @@ from campaign_sync.state.format import (
     Invalid,
     RecordTexts,
     State,
+    check_serialized,
     loads,
     parse_state,
     refuse_forbidden,
@@ -251,7 +251,7 @@ class StateStore:
         text = serialize(candidate, self._texts)
         refuse_forbidden(candidate, text, forbidden)
         try:
-            checked = parse_state(json.loads(text))
+            check_serialized(candidate, text, self._texts)
         except Invalid as exc:
             raise StateError(f"refusing to save an invalid state to {self.location} ({exc})") from None
         try:
@@ -265,8 +265,9 @@ class StateStore:
         current_raw = self.backend.read()
         if current_raw is not None:
             written = self._written
-            # The very bytes this store wrote last: their strict parse is the self-check's, kept
-            # (and never handed out); any other bytes are parsed afresh.
+            # The very bytes this store wrote last: the state they were written from (checked by
+            # the save's self-check) says their lineage and serial, and is never handed out; any
+            # other bytes are parsed afresh.
             reuse = written is not None and written[0] == current_raw
             current = (
                 written[1] if written is not None and reuse else self.decode(current_raw, overwriting=True)
@@ -300,7 +301,7 @@ class StateStore:
             )
         self._written = None
         self.backend.write(data, serial=serial, lineage=state.lineage, expected_serial=expected)
-        self._written = (data, checked)
+        self._written = (data, candidate)
         self._renumber_above = None
         logger.debug("saved %s at serial %d", self.location, serial)
         return candidate

@@ -404,7 +404,8 @@ def _quote(key: str) -> str:
 
 
 def serialize(state: State, texts: RecordTexts | None = None) -> str:
-    """The state file's text; with ``texts``, each record written before is copied from there."""
+    """The state file's text; with ``texts``, each record written (and checked) before is copied
+    from there, and ``texts.fresh`` names the records written anew (None: the plain path)."""
     if texts is not None:
         data = state.to_json()
         pieces = texts.pieces(state.campaigns)
@@ -413,6 +414,7 @@ def serialize(state: State, texts: RecordTexts | None = None) -> str:
             text = piece(data, "\n")
             if text is not None:
                 return text + "\n"
+        texts.fresh = None
     try:
         return indented(state.to_json()) + "\n"
     except (TypeError, ValueError) as exc:
@@ -430,17 +432,28 @@ class RecordTexts:
     An apply saves the whole state after every write, and all but the records it changed are the
     very objects saved before: their text is copied (the same bytes), not written again. Records
     are never changed in place (frozen, with values built afresh for each one), so an object's
-    text holds for as long as the object does; each save keeps only the records it saved.
+    text holds for as long as the object does; each save keeps only the records it saved. Only
+    texts that passed ``check_serialized`` are kept for copying (``commit``).
     """
 
     def __init__(self) -> None:
         self._by_object: dict[int, tuple[CampaignRecord, str]] = {}
+        self._pending: dict[int, tuple[CampaignRecord, str]] | None = None
+        self.fresh: list[tuple[str, str]] | None = None
+        """The key and text of each record the last ``serialize`` wrote anew (None: it took the
+        plain path, no record text was copied)."""
+
+    def commit(self) -> None:
+        """The last texts are checked: the next save copies them."""
+        if self._pending is not None:
+            self._by_object, self._pending = self._pending, None
 
     def pieces(self, campaigns: Mapping[str, CampaignRecord]) -> dict[str, Verbatim] | None:
         """Each record's text, written where it is not known (None: one that only ``json.dumps``
         may write, which the whole state then goes to)."""
         known = self._by_object
         kept: dict[int, tuple[CampaignRecord, str]] = {}
+        fresh: list[tuple[str, str]] = []
         out: dict[str, Verbatim] = {}
         for key, record in campaigns.items():
             hit = known.get(id(record))
@@ -451,10 +464,44 @@ class RecordTexts:
                 if written is None:
                     return None
                 text = written
+                fresh.append((key, text))
             kept[id(record)] = (record, text)
             out[key] = Verbatim(text)
-        self._by_object = kept
+        self._pending, self.fresh = kept, fresh
         return out
+
+
+def check_serialized(state: State, text: str, texts: RecordTexts | None = None) -> None:
+    """``Invalid`` unless ``text`` (what ``serialize(state, texts)`` wrote) reads back as a valid
+    state: what ``parse_state(json.loads(text))`` decides, the save's self-check.
+
+    A text put together from record texts is checked in its parts: the top level (with no
+    campaigns), every key, and each record written anew; a copied record's text was checked
+    when it was first written (only checked texts are copied). The parts are put together by
+    ``serialize`` alone (``tests/state/test_state_save_text.py`` holds the two checks to the same
+    answers). Then the texts are committed for the next save.
+    """
+    if texts is None or texts.fresh is None:
+        parse_state(json.loads(text))
+        return
+    # In the order parse_state goes: the top level, each key and record in the text's (sorted)
+    # order, then the identity, so the first problem found is the one it would name.
+    top = state.to_json()
+    top["campaigns"] = {}
+    identity = top.pop("identity", None)
+    parse_state(json.loads(indented(top)))
+    fresh = dict(texts.fresh)
+    for key in sorted(state.campaigns):
+        _key(key, "campaigns")
+        record_text = fresh.get(key)
+        if record_text is not None:
+            data = json.loads(record_text)
+            if _well_formed_record(data) is None:
+                _parse_record(data, f"campaigns[{_quote(key)}]")
+    if identity is not None:
+        top["identity"] = identity
+        parse_state(json.loads(indented(top)))
+    texts.commit()
 
 
 def same_but_write_marks(new: bytes, old: bytes) -> bool:

@@ -1,13 +1,15 @@
-"""A save's text, written again only where records changed: the same bytes as writing it all, and
-the stored text compared without parsing it (``RecordTexts``, ``same_but_write_marks``).
+"""A save's text, written again only where records changed: the same bytes as writing it all, the
+self-check made on its new parts, and the stored text compared without parsing it
+(``RecordTexts``, ``check_serialized``, ``same_but_write_marks``).
 
 An apply saves the whole state after every write; with 10,000 campaigns that is 28 MB of JSON
 each time. These hold the shortcuts to what the plain path gives, byte for byte and answer for
-answer, and count that they are taken."""
+answer (refusals included, word for word), and count that they are taken."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pytest
@@ -18,7 +20,14 @@ from state_support import record, sample_state
 from campaign_sync.errors import StateError
 from campaign_sync.state import State, StateStore
 from campaign_sync.state import format as state_format
-from campaign_sync.state.format import RecordTexts, same_but_write_marks, serialize
+from campaign_sync.state.format import (
+    Invalid,
+    RecordTexts,
+    check_serialized,
+    parse_state,
+    same_but_write_marks,
+    serialize,
+)
 
 JSONISH = st.recursive(
     st.one_of(
@@ -35,7 +44,17 @@ JSONISH = st.recursive(
     max_leaves=12,
 )
 EDITS = st.lists(
-    st.tuples(st.sampled_from(["set", "drop", "same"]), st.integers(1, 6), JSONISH), min_size=1, max_size=8
+    st.tuples(st.sampled_from(["set", "drop", "same", "bad"]), st.integers(1, 6), JSONISH),
+    min_size=1,
+    max_size=8,
+)
+#: Records that serialize but do not read back as valid ones (what the self-check is for).
+BAD: tuple[dict[str, Any], ...] = (
+    {"campaignType": "fax"},
+    {"id": ""},
+    {"applied": ["not", "a", "mapping"]},
+    {"updatedAt": 5},
+    {"contentHash": {"nested": True}},
 )
 
 
@@ -45,19 +64,42 @@ def _apply(state: State, op: str, n: int, value: Any) -> State:
         return state.without_campaign(key)
     if op == "same":
         return dataclasses.replace(state, serial=state.serial + 1, toolVersion=f"0.{n}")
+    if op == "bad":
+        return state.with_campaign(key, record(n, **BAD[n % len(BAD)]))
     return state.with_campaign(
         key, record(n, applied={"description": value}, cached={"_id": key, "v": value})
     )
 
 
-@settings(max_examples=200, deadline=None)
+def _whole_check(text: str) -> str | None:
+    """What the self-check of the whole text says (None: valid)."""
+    try:
+        parse_state(json.loads(text))
+    except Invalid as exc:
+        return str(exc)
+    return None
+
+
+@settings(max_examples=300, deadline=None)
 @given(edits=EDITS)
-def test_copied_record_texts_give_the_text_written_whole(edits: list[tuple[str, int, Any]]) -> None:
+def test_copied_texts_give_the_whole_text_and_the_check_of_the_parts_its_answers(
+    edits: list[tuple[str, int, Any]],
+) -> None:
+    """Saved in turn, as an apply saves: each text equals the one written whole, and the self-check
+    on its parts refuses exactly what the check of the whole text refuses, in the same words."""
     texts = RecordTexts()
     state = sample_state(3)
     for op, n, value in edits:
         state = _apply(state, op, n, value)
-        assert serialize(state, texts) == serialize(state)
+        text = serialize(state, texts)
+        assert text == serialize(state)
+        expected = _whole_check(text)
+        got: str | None = None
+        try:
+            check_serialized(state, text, texts)
+        except Invalid as exc:
+            got = str(exc)
+        assert got == expected
 
 
 @settings(max_examples=300, deadline=None)
@@ -88,7 +130,7 @@ def test_lineage_flows_identity_and_version_still_count() -> None:
         assert same_but_write_marks(serialize(changed).encode(), text) is False
 
 
-def test_a_save_writes_only_the_records_it_changed(
+def test_a_save_writes_and_checks_only_the_records_it_changed(
     store: StateStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state = store.save(sample_state(20))
@@ -100,15 +142,36 @@ def test_a_save_writes_only_the_records_it_changed(
         return real(value, newline)
 
     monkeypatch.setattr(state_format, "piece", counting)
+    checked: list[Any] = []
+    well_formed = state_format._well_formed_record
+
+    def checking(data: Any) -> Any:
+        checked.append(data.get("id"))
+        return well_formed(data)
+
+    monkeypatch.setattr(state_format, "_well_formed_record", checking)
     compared: list[int] = []
     content_equal = State.content_equal
     monkeypatch.setattr(State, "content_equal", lambda a, b: compared.append(1) or content_equal(a, b))
 
     state = store.save(state.with_campaign("campaign-5", record(5, name="Renamed")))
     assert written == ["cd-0005", "the state"]
+    assert checked == ["cd-0005"]
     again = store.save(state)  # nothing changed: no write, decided from the text
     assert (again.serial, compared) == (state.serial, [])
     assert store.load().campaigns["campaign-5"].name == "Renamed"
+
+
+def test_a_refused_record_is_refused_again_and_never_copied(store: StateStore) -> None:
+    """The record's text failed the self-check: it is not kept, so the same state saved again is
+    checked (and refused) again rather than copied into the file."""
+    state = store.save(sample_state(3))
+    bad = state.with_campaign("campaign-9", record(9, campaignType="fax"))
+    for _attempt in range(2):
+        with pytest.raises(StateError, match="refusing to save an invalid state"):
+            store.save(bad)
+    assert "campaign-9" not in store.load().campaigns
+    assert store.save(state.with_campaign("campaign-9", record(9))).serial == state.serial + 1
 
 
 def test_a_value_only_json_dumps_may_write_goes_the_plain_way(store: StateStore) -> None:
