@@ -38,7 +38,8 @@ _kept: list[Any] = []
 
 
 def keep_long_lived(enabled: bool = True) -> None:
-    """Whether ``long_lived`` freezes what it built (the console script's process only)."""
+    """Whether ``long_lived`` freezes what it built and ``keep`` holds what it is given (the
+    console script's process only); turned off, what was kept is let go."""
     global _freeze
     _freeze = enabled
     if not enabled:

@@ -119,8 +119,8 @@ class StateStore:
         self.identity = identity
         self._renumber_above: int | None = None
         self._written: tuple[bytes, State] | None = None
+        """The bytes this store wrote last, and the state they were written from (self-checked)."""
         self._texts = RecordTexts()  # the records' text, copied into the next save
-        """The bytes this store wrote last, and their strict parse (the save's self-check)."""
 
     # -- where it lives ----------------------------------------------------------------------------------
 
@@ -290,8 +290,9 @@ class StateStore:
                     "was written. Run the command again"
                 )
             # Bytes this store wrote itself compare as text (the same serializer wrote both).
-            unchanged = same_but_write_marks(data, current_raw) if reuse else current.content_equal(candidate)
-            if renumber is None and unchanged:
+            if renumber is None and (
+                same_but_write_marks(data, current_raw) if reuse else current.content_equal(candidate)
+            ):
                 return self.decode(current_raw, overwriting=True) if reuse else current
             expected = current.serial
         elif state.serial > 0:

@@ -153,13 +153,17 @@ class State:
         return replace(self, flows=dict(flows))
 
     def to_json(self) -> dict[str, Any]:
+        return self._json({key: record.to_json() for key, record in self.campaigns.items()})
+
+    def _json(self, campaigns: Mapping[str, Any]) -> dict[str, Any]:
+        """``to_json`` with ``campaigns`` in place of the records' own JSON (a save's record texts)."""
         data: dict[str, Any] = {
             "version": self.version,
             "serial": self.serial,
             "lineage": self.lineage,
             "toolVersion": self.toolVersion,
             "flows": dict(self.flows),
-            "campaigns": {key: record.to_json() for key, record in self.campaigns.items()},
+            "campaigns": campaigns,
         }
         if self.identity is not None:
             data["identity"] = self.identity.to_json()
@@ -407,11 +411,9 @@ def serialize(state: State, texts: RecordTexts | None = None) -> str:
     """The state file's text; with ``texts``, each record written (and checked) before is copied
     from there, and ``texts.fresh`` names the records written anew (None: the plain path)."""
     if texts is not None:
-        data = state.to_json()
         pieces = texts.pieces(state.campaigns)
         if pieces is not None:
-            data["campaigns"] = pieces
-            text = piece(data, "\n")
+            text = piece(state._json(pieces), "\n")
             if text is not None:
                 return text + "\n"
         texts.fresh = None
@@ -486,8 +488,7 @@ def check_serialized(state: State, text: str, texts: RecordTexts | None = None) 
         return
     # In the order parse_state goes: the top level, each key and record in the text's (sorted)
     # order, then the identity, so the first problem found is the one it would name.
-    top = state.to_json()
-    top["campaigns"] = {}
+    top = state._json({})
     identity = top.pop("identity", None)
     parse_state(json.loads(indented(top)))
     fresh = dict(texts.fresh)
@@ -499,8 +500,7 @@ def check_serialized(state: State, text: str, texts: RecordTexts | None = None) 
             if _well_formed_record(data) is None:
                 _parse_record(data, f"campaigns[{_quote(key)}]")
     if identity is not None:
-        top["identity"] = identity
-        parse_state(json.loads(indented(top)))
+        _parse_identity(json.loads(indented(identity)))
     texts.commit()
 
 

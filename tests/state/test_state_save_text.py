@@ -21,6 +21,7 @@ from campaign_sync.errors import StateError
 from campaign_sync.state import State, StateStore
 from campaign_sync.state import format as state_format
 from campaign_sync.state.format import (
+    Identity,
     Invalid,
     RecordTexts,
     check_serialized,
@@ -44,10 +45,11 @@ JSONISH = st.recursive(
     max_leaves=12,
 )
 EDITS = st.lists(
-    st.tuples(st.sampled_from(["set", "drop", "same", "bad"]), st.integers(1, 6), JSONISH),
+    st.tuples(st.sampled_from(["set", "drop", "same", "bad", "identity"]), st.integers(1, 6), JSONISH),
     min_size=1,
     max_size=8,
 )
+IDENTITY = Identity("prod", "https://platform.kore.ai", "st-0001", "acct-0001")
 #: Records that serialize but do not read back as valid ones (what the self-check is for).
 BAD: tuple[dict[str, Any], ...] = (
     {"campaignType": "fax"},
@@ -66,6 +68,10 @@ def _apply(state: State, op: str, n: int, value: Any) -> State:
         return dataclasses.replace(state, serial=state.serial + 1, toolVersion=f"0.{n}")
     if op == "bad":
         return state.with_campaign(key, record(n, **BAD[n % len(BAD)]))
+    if op == "identity":  # a good one, or one whose environment is not text
+        return state.with_identity(
+            dataclasses.replace(IDENTITY, environment=IDENTITY.environment if n % 2 else n)
+        )
     return state.with_campaign(
         key, record(n, applied={"description": value}, cached={"_id": key, "v": value})
     )
@@ -88,7 +94,7 @@ def test_copied_texts_give_the_whole_text_and_the_check_of_the_parts_its_answers
     """Saved in turn, as an apply saves: each text equals the one written whole, and the self-check
     on its parts refuses exactly what the check of the whole text refuses, in the same words."""
     texts = RecordTexts()
-    state = sample_state(3)
+    state = sample_state(3).with_identity(IDENTITY)
     for op, n, value in edits:
         state = _apply(state, op, n, value)
         text = serialize(state, texts)
